@@ -1,0 +1,504 @@
+"""The ``azby`` console script (also ``python -m bot``).
+
+Every command validates the configuration first and prints one clear line, never a traceback,
+when it is wrong (exit 2); a database problem also gets one line (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, TextIO
+from xml.etree import ElementTree
+
+from bot import __version__
+from bot.config import AppConfig, ConfigError, Settings, load_config, load_settings, parse_interval
+
+__all__ = ["main"]
+
+log = logging.getLogger("azby")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    _configure_logging(args.verbose, args.command == "run")
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"azby: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from storage import StorageError
+
+        if isinstance(exc, StorageError):
+            print(f"azby: error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="azby",
+        description="Azerbaijan–Belarus news bot: polls feeds, keeps the relevant stories, "
+        "delivers them to Telegram.",
+    )
+    parser.add_argument("--version", action="version", version=f"azby {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (needs AZBY_TELEGRAM_TOKEN)")
+    run.set_defaults(handler=_run)
+
+    poll = commands.add_parser("poll", help="poll the feeds into the store")
+    poll.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    poll.set_defaults(handler=_poll)
+
+    classify = commands.add_parser(
+        "classify", help="JSON Lines in (id, title, text …) → JSON Lines out with verdicts"
+    )
+    classify.add_argument("input", nargs="?", default="-", help="file to read (default: stdin)")
+    classify.set_defaults(handler=_classify)
+
+    export = commands.add_parser("export", help="print every stored article (or the feeds)")
+    export.add_argument("--format", choices=("jsonl", "opml"), default="jsonl")
+    export.set_defaults(handler=_export)
+
+    digest = commands.add_parser("digest", help="show the digest a chat would get now")
+    digest.add_argument("--preview", action="store_true", required=True)
+    digest.add_argument("--topics", default="", help="comma-separated topic keys (default: all)")
+    digest.add_argument(
+        "--since", default=None, help="period start: a duration such as 24h or 7d, or a date"
+    )
+    digest.add_argument("--html", action="store_true", help="print the Telegram HTML as sent")
+    digest.set_defaults(handler=_digest)
+
+    feeds = commands.add_parser("feeds", help="feed administration")
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND", required=True)
+    check = feeds_commands.add_parser("check", help="validate feeds.yaml and try each feed once")
+    check.add_argument("--strict", action="store_true", help="exit 1 when any feed fails")
+    check.set_defaults(handler=_feeds_check)
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create the database or apply migrations")
+    upgrade.set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _configure_logging(verbose: bool, running: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO if running else logging.WARNING
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL at INFO, and the Bot API URL contains the token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _open(settings: Settings, config: AppConfig | None) -> Any:
+    from storage import open_store
+
+    store = await open_store(settings.database_url)
+    if config is not None:
+        await store.sync_feeds(config.feeds, _now())
+    return store
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    token = settings.require_token()
+    config = load_config(settings)
+    from bot.telegram.app import run_bot
+
+    run_bot(settings, config, token)
+    return 0
+
+
+# --- poll --------------------------------------------------------------------------------
+
+
+def _poll(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings)
+    results = asyncio.run(_poll_once(settings, config, show_progress=sys.stderr.isatty()))
+    _print_poll_summary(results)
+    return 0
+
+
+async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
+    from bot.fetch.client import make_client
+    from bot.poll import poll_feeds
+
+    store = await _open(settings, config)
+    try:
+        async with make_client(
+            allow_private_networks=settings.allow_private_networks,
+            timeout=config.poll_timeout,
+            concurrency=config.poll_concurrency,
+        ) as client:
+            with _progress(show_progress, len(await store.list_feeds(enabled_only=True))) as step:
+                return await poll_feeds(store, config, client, on_done=step)
+    finally:
+        await store.close()
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self._bar: Any = None
+        if enabled and total:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._task = self._bar.add_task("polling feeds", total=total)
+
+    def __enter__(self) -> Callable[[Any], None]:
+        if self._bar is not None:
+            self._bar.start()
+        return self._advance
+
+    def _advance(self, result: Any) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=f"polled {result.feed}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_poll_summary(results: Sequence[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not results:
+        print("No feeds are configured (or all are disabled): add some to feeds.yaml.")
+        return
+    table = Table(title="Poll summary", title_justify="left")
+    for column in ("feed", "status", "items", "new", "relevant", "error"):
+        table.add_column(column, overflow="fold")
+    for r in sorted(results, key=lambda r: r.feed.lower()):
+        status = {"ok": "ok", "not_modified": "not modified"}.get(r.status, "ERROR")
+        table.add_row(r.feed, status, str(r.items), str(r.new), str(r.relevant), r.error or "")
+    Console(width=max(100, Console().width), soft_wrap=False).print(table)
+    failed = sum(1 for r in results if r.status == "error")
+    new = sum(r.new for r in results)
+    relevant = sum(r.relevant for r in results)
+    print(f"{len(results)} feeds, {failed} failed; {new} new articles, {relevant} relevant.")
+
+
+# --- classify ----------------------------------------------------------------------------
+
+
+def _classify(args: argparse.Namespace, settings: Settings) -> int:
+    config = _config_or_defaults(settings)
+    stream: TextIO = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
+    try:
+        return _classify_stream(stream, sys.stdout, config)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _config_or_defaults(settings: Settings) -> AppConfig:
+    """feeds.yaml when it exists (its topics count); the built-in topics when it does not."""
+    if not settings.feeds_file.exists():
+        from bot.config import parse_feeds_yaml
+
+        return parse_feeds_yaml("feeds: []\n", settings.feeds_file)
+    return load_config(settings)
+
+
+def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
+    from bot.pipeline.classify import classify
+    from bot.pipeline.cluster import assign_clusters
+    from bot.poll import STORY_WINDOW
+
+    records: list[dict[str, Any]] = []
+    errors = 0
+    for number, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("each line must be a JSON object")
+            if "id" not in record:
+                raise ValueError("missing `id`")
+            for key in ("title", "text"):
+                if not isinstance(record.get(key, ""), str):
+                    raise ValueError(f"`{key}` must be a string")
+        except ValueError as exc:
+            print(f"azby classify: line {number}: skipped: {exc}", file=sys.stderr)
+            errors += 1
+            continue
+        records.append(record)
+    now = _now()
+    dates = [_parse_date(r.get("published")) or now for r in records]
+    clusters = assign_clusters(
+        [(str(i), str(r.get("title") or ""), d) for i, (r, d) in enumerate(zip(records, dates, strict=True))],
+        window=STORY_WINDOW,
+    )
+    for record, cluster in zip(records, clusters, strict=True):
+        verdict = classify(
+            str(record.get("title") or ""),
+            str(record.get("text") or ""),
+            config.topics,
+            language_hint=record.get("language") or None,
+        )
+        out = {
+            **record,
+            "relevant": verdict.relevance_score >= config.relevance_threshold,
+            "relevance_score": round(verdict.relevance_score, 4),
+            "topics": list(verdict.topics),
+            "summary": verdict.summary,
+            "language": verdict.language,
+            "cluster": records[int(cluster)]["id"],
+        }
+        sink.write(json.dumps(out, ensure_ascii=False) + "\n")
+    sink.flush()
+    return 1 if errors else 0
+
+
+def _parse_date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings) if settings.feeds_file.exists() else None
+    asyncio.run(_export_async(settings, config, args.format, sys.stdout))
+    return 0
+
+
+async def _export_async(
+    settings: Settings, config: AppConfig | None, fmt: str, sink: TextIO
+) -> None:
+    store = await _open(settings, config)
+    try:
+        if fmt == "opml":
+            sink.write(_opml(await store.list_feeds()))
+            return
+        async for article in store.iter_articles():
+            record = {
+                "url": article.url,
+                "title": article.title,
+                "published": article.published.isoformat(),
+                "language": article.language,
+                "feed": article.feed,
+                "relevant": article.relevant,
+                "topics": list(article.topics),
+                "summary": article.summary,
+                "cluster": article.cluster,
+            }
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        await store.close()
+
+
+def _opml(feeds: Sequence[Any]) -> str:
+    root = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(root, "head")
+    ElementTree.SubElement(head, "title").text = "azby feeds"
+    body = ElementTree.SubElement(root, "body")
+    for feed in feeds:
+        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+        if feed.language:
+            attributes["language"] = feed.language
+        if not feed.enabled:
+            attributes["azbyEnabled"] = "false"
+        ElementTree.SubElement(body, "outline", attributes)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, "unicode") + "\n"
+
+
+# --- digest ------------------------------------------------------------------------------
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings)
+    topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+    unknown = [t for t in topics if config.topic(t) is None]
+    if unknown:
+        keys = ", ".join(t.key for t in config.topics)
+        raise ConfigError(f"--topics: unknown topic {unknown[0]!r} (known: {keys})")
+    now = _now()
+    since = _since(args.since, now, config.digest.story_age)
+    text = asyncio.run(_digest_preview(settings, config, topics, since, now, html_out=args.html))
+    print(text)
+    return 0
+
+
+def _since(value: str | None, now: datetime, default: timedelta) -> datetime:
+    if not value:
+        return now - default
+    try:
+        return now - parse_interval(value)
+    except ValueError:
+        pass
+    parsed = _parse_date(value)
+    if parsed is None:
+        raise ConfigError(f"--since: {value!r} is neither a duration (24h, 7d) nor a date (2026-11-01)")
+    return parsed
+
+
+async def _digest_preview(
+    settings: Settings,
+    config: AppConfig,
+    topics: Sequence[str],
+    since: datetime,
+    now: datetime,
+    *,
+    html_out: bool,
+) -> str:
+    from bot.pipeline.digest import compose_digest
+    from bot.telegram.render import html_to_plain, render_digest
+
+    lines: list[str] = []
+    store = await _open(settings, config)
+    try:
+        if await store.count_articles() == 0:
+            lines.extend(await _first_poll(settings, config, store))
+        articles = await store.latest_articles(limit=500, topics=topics, since=since)
+    finally:
+        await store.close()
+    digest = compose_digest(
+        articles, config.topics, since=since, until=now + timedelta(seconds=1),
+        max_stories=config.digest.max_stories, only_topics=topics,
+    )  # fmt: skip
+    if digest.count == 0:
+        days = max(1, round((now - since).total_seconds() / 86400))
+        lines.append(
+            f"No stories yet about Azerbaijan–Belarus relations in the last {days} day(s)."
+        )
+        return "\n".join(lines)
+    messages = render_digest(digest)
+    rendered = messages if html_out else [html_to_plain(m) for m in messages]
+    lines.append("\n\n— — —\n\n".join(rendered))
+    return "\n".join(lines)
+
+
+async def _first_poll(settings: Settings, config: AppConfig, store: Any) -> list[str]:
+    from bot.fetch.client import make_client
+    from bot.poll import poll_feeds
+
+    feeds = await store.list_feeds(enabled_only=True)
+    if not feeds:
+        return ["No feeds are configured: add some to feeds.yaml (see README)."]
+    print(f"The store is empty: polling {len(feeds)} feeds first…", file=sys.stderr)
+    async with make_client(
+        allow_private_networks=settings.allow_private_networks,
+        timeout=config.poll_timeout,
+        concurrency=config.poll_concurrency,
+    ) as client:
+        results = await poll_feeds(store, config, client)
+    lines = [f"Feed {r.feed} unreachable: {r.error}" for r in results if r.status == "error"]
+    ok = len(results) - len(lines)
+    lines.append(f"Polled {len(results)} feeds: {ok} answered, {len(results) - ok} unreachable.")
+    return lines
+
+
+# --- feeds check ---------------------------------------------------------------------------
+
+
+def _feeds_check(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings)
+    print(f"{config.path}: valid; {len(config.feeds)} feeds, {len(config.topics)} topics.")
+    if not config.feeds:
+        return 0
+    rows = asyncio.run(_check_feeds(settings, config))
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title_justify="left")
+    for column in ("feed", "status", "items", "newest item", "error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(100, Console().width)).print(table)
+    failed = sum(1 for row in rows if row[1] != "ok")
+    print(f"{len(rows) - failed} of {len(rows)} feeds OK.")
+    return 1 if failed and args.strict else 0
+
+
+async def _check_feeds(settings: Settings, config: AppConfig) -> list[tuple[str, ...]]:
+    from bot.fetch.client import fetch, make_client
+    from bot.pipeline.parse import parse_feed
+
+    async with make_client(
+        allow_private_networks=settings.allow_private_networks,
+        timeout=config.poll_timeout,
+        concurrency=config.poll_concurrency,
+    ) as client:
+        limit = asyncio.Semaphore(config.poll_concurrency)
+
+        async def one(feed: Any) -> tuple[str, ...]:
+            async with limit:
+                result = await fetch(client, feed.url)
+            name = feed.name if feed.enabled else f"{feed.name} (disabled)"
+            if not result.ok:
+                return (name, "ERROR", "", "", result.error or "")
+            parsed = parse_feed(result.content, url=result.url, content_type=result.content_type, now=_now())
+            if parsed.error:
+                return (name, "ERROR", "", "", parsed.error)
+            newest = max((e.published for e in parsed.entries if e.published), default=None)
+            when = f"{newest:%Y-%m-%d %H:%M} UTC" if newest else "—"
+            return (name, "ok", str(len(parsed.entries)), when, parsed.warning or "")
+
+        return list(await asyncio.gather(*(one(f) for f in config.feeds)))
+
+
+# --- db ----------------------------------------------------------------------------------
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def upgrade() -> None:
+        store = await _open(settings, None)
+        await store.close()
+
+    asyncio.run(upgrade())
+    print(f"Database is up to date: {_redact(settings.database_url)}")
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(database URL)"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+

@@ -1,0 +1,369 @@
+"""Settings from the environment and ``feeds.yaml``, validated once into frozen objects.
+
+This is the only module that reads ``os.environ`` (through :func:`load_settings`, which takes
+an explicit mapping so tests never patch the process environment).
+
+Errors::
+
+    ConfigError                one line a user can act on: file, line and key where known
+      ├── missing token         (raised by callers that need it, e.g. ``azby run``)
+      └── invalid feeds.yaml    (YAML syntax, unknown key, bad URL, bad interval …)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bot.models import FeedConfig, Topic
+from bot.pipeline.topics import load_topics
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "AppConfig",
+    "ConfigError",
+    "DigestDefaults",
+    "Settings",
+    "load_config",
+    "load_feeds_file",
+    "load_settings",
+    "parse_interval",
+]
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_INTERVAL = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_MIN_INTERVAL = timedelta(seconds=10)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as one line for the person who can fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the ``AZBY_*`` environment says."""
+
+    telegram_token: str | None
+    telegram_api_url: str
+    database_url: str
+    feeds_file: Path
+    admin_ids: frozenset[int]
+    allow_private_networks: bool
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError saying how to set it."""
+        if not self.telegram_token:
+            raise ConfigError(
+                "AZBY_TELEGRAM_TOKEN is not set: get a token from @BotFather and "
+                "export AZBY_TELEGRAM_TOKEN=<token> (azby digest --preview works without one)"
+            )
+        return self.telegram_token
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDefaults:
+    """Digest settings a new subscription starts with."""
+
+    time: str = "09:00"
+    timezone: str = "Asia/Baku"
+    max_stories: int = 10
+    story_age: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """Everything ``feeds.yaml`` says, validated."""
+
+    path: Path
+    feeds: tuple[FeedConfig, ...]
+    topics: tuple[Topic, ...]
+    digest: DigestDefaults = field(default_factory=DigestDefaults)
+    relevance_threshold: float = 0.5
+    poll_concurrency: int = 20
+    poll_timeout: float = 20.0
+
+    def topic(self, key: str) -> Topic | None:
+        """The topic with this key, if configured."""
+        return next((t for t in self.topics if t.key == key), None)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the ``AZBY_*`` variables (``os.environ`` unless a mapping is given)."""
+    env = os.environ if environ is None else environ
+    admin_raw = env.get("AZBY_ADMIN_IDS", "")
+    admin_ids: set[int] = set()
+    for part in admin_raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            admin_ids.add(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"AZBY_ADMIN_IDS: {part!r} is not a Telegram user id "
+                "(expected comma-separated integers, e.g. 12345,67890)"
+            ) from None
+    private = env.get("AZBY_ALLOW_PRIVATE_NETWORKS", "").strip().lower()
+    if private not in _TRUE | _FALSE:
+        raise ConfigError(f"AZBY_ALLOW_PRIVATE_NETWORKS: {private!r} is not one of 1/0/true/false")
+    api_url = env.get("AZBY_TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+    if urlsplit(api_url).scheme not in {"http", "https"}:
+        raise ConfigError(f"AZBY_TELEGRAM_API_URL: {api_url!r} must be an http(s) URL")
+    return Settings(
+        telegram_token=env.get("AZBY_TELEGRAM_TOKEN", "").strip() or None,
+        telegram_api_url=api_url,
+        database_url=env.get("AZBY_DATABASE_URL", "").strip()
+        or "sqlite+aiosqlite:///data/azby.sqlite3",
+        feeds_file=Path(env.get("AZBY_FEEDS_FILE", "").strip() or "feeds.yaml"),
+        admin_ids=frozenset(admin_ids),
+        allow_private_networks=private in _TRUE,
+    )
+
+
+def parse_interval(value: object) -> timedelta:
+    """``15m``, ``1h``, ``1h30m``, ``90s``, ``1d`` (or a number of seconds) → timedelta."""
+    if isinstance(value, bool):
+        raise ValueError("must look like 10m or 1h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _INTERVAL.match(str(value).strip().lower())
+        if not match or not any(match.groups()):
+            raise ValueError(f"must look like 10m or 1h (got {value!r})")
+        d, h, m, s = (int(g or 0) for g in match.groups())
+        seconds = d * 86400 + h * 3600 + m * 60 + s
+    interval = timedelta(seconds=seconds)
+    if interval < _MIN_INTERVAL:
+        raise ValueError(f"must be at least 10s (got {value!r})")
+    return interval
+
+
+# --- feeds.yaml schema -------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Feed(_Strict):
+    name: str
+    url: str
+    language: str | None = None
+    interval: timedelta = timedelta(minutes=15)
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL with a host (got {value!r})")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z]{2,3}", value):
+            raise ValueError(f"must be a language code such as en, ru, az (got {value!r})")
+        return value
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: object) -> timedelta:
+        return parse_interval(value)
+
+
+class _Digest(_Strict):
+    time: str = "09:00"
+    timezone: str = "Asia/Baku"
+    max_stories: int = 10
+    story_age: timedelta = timedelta(days=7)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"must be a time of day such as 09:00 (got {value!r})")
+        return f"{int(match[1]):02d}:{match[2]}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"must be an IANA time zone such as Asia/Baku (got {value!r})") from None
+        return value
+
+    @field_validator("story_age", mode="before")
+    @classmethod
+    def _age(cls, value: object) -> timedelta:
+        return parse_interval(value)
+
+
+class _Poll(_Strict):
+    concurrency: int = 20
+    timeout: float = 20.0
+
+
+class _Relevance(_Strict):
+    threshold: float = 0.5
+
+
+class _File(_Strict):
+    feeds: list[_Feed] | None = None
+    topics: dict[str, dict[str, Any] | None] | None = None
+    digest: _Digest = _Digest()
+    poll: _Poll = _Poll()
+    relevance: _Relevance = _Relevance()
+
+
+def default_topics_data() -> dict[str, Any]:
+    """The default topic taxonomy shipped with azby (``bot/default_topics.yaml``)."""
+    text = resources.files("bot").joinpath("default_topics.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def load_feeds_file(path: Path) -> AppConfig:
+    """Read and validate ``feeds.yaml``; every problem is a ConfigError naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file (set AZBY_FEEDS_FILE or create it; see README)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_feeds_yaml(text, path)
+
+
+def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
+    """Validate the text of a feeds file (``path`` is used in messages)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} line 1: must be a mapping with a `feeds:` list")
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, root, path)) from None
+    feeds = tuple(
+        FeedConfig(
+            name=f.name, url=f.url, language=f.language, interval=f.interval, enabled=f.enabled
+        )
+        for f in parsed.feeds or []
+    )
+    _check_unique(feeds, root, path)
+    topics_data = default_topics_data()
+    for key, value in (parsed.topics or {}).items():
+        if value is None:
+            topics_data.pop(key, None)
+        else:
+            topics_data[key] = {**topics_data.get(key, {}), **value}
+    try:
+        topics = load_topics(topics_data)
+    except ValueError as exc:
+        line = _line_of(root, ("topics",))
+        raise ConfigError(f"{path}{line}: topics: {exc}") from None
+    return AppConfig(
+        path=path,
+        feeds=feeds,
+        topics=topics,
+        digest=DigestDefaults(**parsed.digest.model_dump()),
+        relevance_threshold=parsed.relevance.threshold,
+        poll_concurrency=parsed.poll.concurrency,
+        poll_timeout=parsed.poll.timeout,
+    )
+
+
+def load_config(settings: Settings) -> AppConfig:
+    """The feeds file named by the settings, validated."""
+    return load_feeds_file(settings.feeds_file)
+
+
+def _check_unique(feeds: Sequence[FeedConfig], root: yaml.Node | None, path: Path) -> None:
+    seen_names: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
+    for index, feed in enumerate(feeds):
+        for seen, value, key in ((seen_names, feed.name.lower(), "name"), (seen_urls, feed.url, "url")):
+            if value in seen:
+                line = _line_of(root, ("feeds", index, key))
+                raise ConfigError(
+                    f"{path}{line}: feeds[{index}].{key}: duplicate of feeds[{seen[value]}] "
+                    f"({value!r})"
+                )
+            seen[value] = index
+
+
+def _describe(exc: ValidationError, root: yaml.Node | None, path: Path) -> str:
+    error = exc.errors()[0]
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key `{loc[-1]}`"
+        line = _line_of(root, loc, key=True)
+    elif kind == "missing":
+        message = f"missing required key `{loc[-1]}`"
+        line = _line_of(root, loc[:-1])
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        line = _line_of(root, loc)
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return f"{path}{line}: {dotted}: {message}{more}"
+
+
+def _line_of(root: yaml.Node | None, loc: Sequence[object], *, key: bool = False) -> str:
+    """`` line N`` of the node at ``loc`` in the composed YAML tree ('' when unknown)."""
+    node = root
+    key_node: yaml.Node | None = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(part)]
+            if not match:
+                break
+            key_node, node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            key_node, node = None, node.value[part]
+        else:
+            break
+    target = key_node if key and key_node is not None else node
+    if target is None:
+        return ""
+    return f" line {target.start_mark.line + 1}"

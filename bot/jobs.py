@@ -1,0 +1,95 @@
+"""Scheduled jobs run by python-telegram-bot's JobQueue: the poll cycle and the digest tick."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import httpx
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.pipeline.digest import digest_due
+from bot.poll import poll_feeds
+from bot.telegram.handlers import NO_PREVIEW, Services, build_digest
+from storage import StorageError
+
+__all__ = ["digest_tick", "poll_job"]
+
+log = logging.getLogger(__name__)
+
+
+async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll the feeds: all of them when ``job.data`` says so (at start), else those due."""
+    services: Services = context.bot_data["services"]
+    client: httpx.AsyncClient = context.bot_data["http"]
+    due_only = not (context.job and context.job.data == "all")
+    try:
+        results = await poll_feeds(services.store, services.config, client, due_only=due_only)
+    except StorageError as exc:
+        log.error("poll cycle failed: %s", exc)
+        return
+    if not results and due_only:
+        return
+    failed = sum(1 for r in results if r.status == "error")
+    log.info(
+        "poll cycle finished: %d feeds, %d failed, %d new articles, %d relevant",
+        len(results),
+        failed,
+        sum(r.new for r in results),
+        sum(r.relevant for r in results),
+    )
+
+
+async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send every digest that is due now, each chat in its own time zone."""
+    services: Services = context.bot_data["services"]
+    now = datetime.now(UTC)
+    try:
+        subscriptions = await services.store.active_subscriptions()
+    except StorageError as exc:
+        log.error("digest tick: %s", exc)
+        return
+    for subscription in subscriptions:
+        if not digest_due(subscription, now):
+            continue
+        age_limit = now - services.config.digest.story_age
+        since = max(subscription.last_digest_at or age_limit, age_limit)
+        messages = await build_digest(services, since=since, until=now, topics=subscription.topics)
+        if await _send(context, services, subscription.chat_id, messages, now):
+            await services.store.mark_digest_sent(subscription.chat_id, now)
+
+
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    chat_id: int,
+    messages: list[str],
+    now: datetime,
+) -> bool:
+    """Send a digest; False when it should be tried again at the next tick."""
+    try:
+        for text in messages:
+            await context.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
+    except Forbidden as exc:
+        log.info("chat %s blocked or removed the bot (%s): deactivated", chat_id, exc.message)
+        await services.store.set_chat_active(chat_id, False, now)
+    except ChatMigrated as exc:
+        new_id = int(exc.new_chat_id)
+        log.info("chat %s became supergroup %s: subscription moved, digest resent", chat_id, new_id)
+        await services.store.migrate_chat(chat_id, new_id, now)
+        return await _send(context, services, new_id, messages, now)
+    except BadRequest as exc:
+        if "chat not found" in exc.message.lower():
+            log.info("chat %s not found: deactivated", chat_id)
+            await services.store.set_chat_active(chat_id, False, now)
+        else:
+            log.error("digest to chat %s rejected: %s", chat_id, exc.message)
+    except TelegramError as exc:
+        log.warning("digest to chat %s failed, retried next tick: %s", chat_id, exc)
+        return False
+    return True
+

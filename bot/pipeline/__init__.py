@@ -1,0 +1,7 @@
+"""Pure pipeline stages: plain data in, plain data out, no I/O.
+
+``text`` (HTML to text, boilerplate, sentences) → ``relevance`` (both countries named?) →
+``cluster`` (same story) → ``topics`` (tagging) → ``summary``; ``language`` detects the
+language and ``classify`` runs them all for one article. Nothing here imports telegram,
+httpx, sqlalchemy or feedparser; ``tests/unit/test_pipeline_imports.py`` enforces it.
+"""

@@ -1,0 +1,129 @@
+"""Stories and digests from stored articles: pure composition, no rendering.
+
+A story is the articles sharing a ``cluster``; it shows its best article (highest relevance,
+then earliest) and lists the other outlets. A digest ranks stories and groups them by their
+first topic in taxonomy order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.models import Article, Subscription, Topic
+
+__all__ = ["Digest", "Section", "Story", "compose_digest", "digest_due", "group_stories"]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One event, possibly told by several outlets."""
+
+    article: Article
+    others: tuple[Article, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for article in (self.article, *self.others):
+            seen.update(dict.fromkeys(article.topics))
+        return tuple(seen)
+
+    @property
+    def latest(self) -> datetime:
+        return max(a.published for a in (self.article, *self.others))
+
+    @property
+    def other_outlets(self) -> tuple[str, ...]:
+        """Feeds other than the best article's that carried the story, without repeats."""
+        names = dict.fromkeys(a.feed for a in self.others if a.feed and a.feed != self.article.feed)
+        return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Stories under one topic header (``topic`` None: stories with no topic)."""
+
+    topic: Topic | None
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a chat gets for a period."""
+
+    since: datetime
+    until: datetime
+    sections: tuple[Section, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.stories) for s in self.sections)
+
+
+def group_stories(articles: Sequence[Article]) -> list[Story]:
+    """Group articles into stories (by ``cluster``; an article without one is its own story),
+    newest story first."""
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(article.cluster or f"article:{article.id}", []).append(article)
+    stories = []
+    for members in groups.values():
+        ranked = sorted(members, key=lambda a: (-a.relevance_score, a.published, a.id))
+        stories.append(Story(article=ranked[0], others=tuple(ranked[1:])))
+    stories.sort(key=lambda s: (s.latest, s.article.id), reverse=True)
+    return stories
+
+
+def compose_digest(
+    articles: Sequence[Article],
+    topics: Sequence[Topic],
+    *,
+    since: datetime,
+    until: datetime,
+    max_stories: int = 10,
+    only_topics: Sequence[str] = (),
+) -> Digest:
+    """The digest of the relevant articles published in ``[since, until)``.
+
+    Stories are ranked by relevance then recency and capped at ``max_stories``; each lands in
+    the section of its first topic (in taxonomy order, or among ``only_topics`` when given).
+    """
+    wanted = set(only_topics)
+    chosen = [
+        a
+        for a in articles
+        if a.relevant and since <= a.published < until and (not wanted or wanted & set(a.topics))
+    ]
+    stories = group_stories(chosen)
+    stories.sort(key=lambda s: (s.article.relevance_score, s.latest), reverse=True)
+    stories = stories[:max_stories]
+    order = [t for t in topics if not wanted or t.key in wanted]
+    sections: list[Section] = []
+    placed: set[int] = set()
+    for topic in order:
+        members = tuple(
+            s for s in stories if id(s) not in placed and topic.key in s.topics
+        )
+        placed.update(id(s) for s in members)
+        if members:
+            sections.append(Section(topic, tuple(sorted(members, key=lambda s: s.latest, reverse=True))))
+    rest = tuple(s for s in stories if id(s) not in placed)
+    if rest:
+        sections.append(Section(None, rest))
+    return Digest(since=since, until=until, sections=tuple(sections))
+
+
+def digest_due(subscription: Subscription, now: datetime) -> bool:
+    """Whether the chat's daily digest time (in its own time zone) has passed since the last
+    digest. A subscription that never got one is due at its first scheduled time."""
+    zone = ZoneInfo(subscription.timezone)
+    hour, minute = (int(part) for part in subscription.time_of_day.split(":"))
+    local_now = now.astimezone(zone)
+    scheduled = datetime.combine(local_now.date(), time(hour, minute), zone)
+    if scheduled > local_now:
+        scheduled = datetime.combine(local_now.date() - timedelta(days=1), time(hour, minute), zone)
+    last = subscription.last_digest_at
+    return last is None or last < scheduled

@@ -1,0 +1,58 @@
+"""Canonical article URLs and UTC dates.
+
+Two links to the same article must compare equal: the scheme and host are lower-cased, default
+ports, fragments and tracking parameters dropped, and the remaining query sorted.
+"""
+
+from __future__ import annotations
+
+import time
+from calendar import timegm
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["TRACKING_PARAMETERS", "canonical_url", "http_url", "struct_to_utc"]
+
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "yclid", "ysclid", "msclkid",
+        "mc_cid", "mc_eid", "igshid", "_openstat", "from", "ref", "ref_src", "rss", "spm",
+    }
+)  # fmt: skip
+_TRACKING_PREFIXES = ("utm_", "at_", "pk_", "hsa_")
+
+
+def http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host (never ``javascript:``, ``data:`` …)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+
+
+def canonical_url(url: str) -> str:
+    """The URL an article is keyed on: tracking parameters and fragment removed, host lowered."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in TRACKING_PARAMETERS and not key.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+def struct_to_utc(value: time.struct_time | None) -> datetime | None:
+    """feedparser's ``*_parsed`` values (UTC struct_time) → aware UTC datetime."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None

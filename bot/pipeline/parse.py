@@ -1,0 +1,124 @@
+"""Feed bytes → normalised entries (feedparser on bytes only: it never touches the network here).
+
+A feed that is not a feed (an HTML page, an empty body) is a ``ParsedFeed`` with ``error`` set,
+not an exception; a feed feedparser flags as ill-formed keeps the items it could read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import feedparser
+
+from bot.models import Entry
+from bot.pipeline.normalise import canonical_url, http_url, struct_to_utc
+from bot.pipeline.text import html_to_text
+
+__all__ = ["ParsedFeed", "parse_feed"]
+
+# a raw "&" that does not start an entity breaks XML parsers (seen in real feeds' links)
+_STRAY_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed's bytes contained."""
+
+    entries: tuple[Entry, ...]
+    title: str = ""
+    error: str | None = None
+    warning: str | None = None
+    skipped: int = 0
+    ttl_minutes: int | None = None
+
+
+def parse_feed(
+    content: bytes, *, url: str, content_type: str | None = None, now: datetime
+) -> ParsedFeed:
+    """Parse RSS/Atom bytes; ``content_type`` (with its charset) comes from the HTTP response.
+
+    Entries get canonical http(s) links (items without one are skipped and counted), plain-text
+    title and text, and a UTC date (none when the feed gives none; a future date becomes ``now``).
+    """
+    if not content.strip():
+        return ParsedFeed(entries=(), error="empty response: the server sent no feed")
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = _parse(content, url, headers)
+    if parsed.bozo and not parsed.entries and b"&" in content:
+        parsed = _parse(_STRAY_AMPERSAND.sub(b"&amp;", content), url, headers)
+    if not parsed.get("version") and not parsed.entries:
+        head = content[:2048].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+            return ParsedFeed(entries=(), error="not a feed: the server sent an HTML page")
+        reason = _bozo_reason(parsed) or "no RSS or Atom document found"
+        return ParsedFeed(entries=(), error=f"not a feed: {reason}")
+    entries: list[Entry] = []
+    skipped = 0
+    for item in parsed.entries:
+        entry = _entry(item, now)
+        if entry is None:
+            skipped += 1
+        else:
+            entries.append(entry)
+    warning = f"ill-formed feed, read what could be read: {_bozo_reason(parsed)}" if parsed.bozo else None
+    return ParsedFeed(
+        entries=tuple(entries),
+        title=html_to_text(str(parsed.feed.get("title", ""))),
+        warning=warning,
+        skipped=skipped,
+        ttl_minutes=_ttl(parsed.feed.get("ttl")),
+    )
+
+
+def _parse(content: bytes, url: str, headers: Mapping[str, str]) -> Any:
+    return feedparser.parse(content, response_headers={**headers, "content-location": url})
+
+
+def _bozo_reason(parsed: Any) -> str:
+    exc = parsed.get("bozo_exception")
+    if exc is None:
+        return ""
+    text = str(getattr(exc, "getMessage", lambda: exc)())
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _entry(item: Any, now: datetime) -> Entry | None:
+    link = str(item.get("link") or "")
+    guid = str(item.get("id") or "") or None
+    if not http_url(link) and guid and http_url(guid):
+        link = guid
+    if not http_url(link):
+        return None
+    title = html_to_text(str(item.get("title") or "")).replace("\n", " ").strip()
+    body = ""
+    for content in item.get("content") or ():
+        if len(content.get("value", "")) > len(body):
+            body = content["value"]
+    summary = str(item.get("summary") or "")
+    text = html_to_text(body if len(body) > len(summary) else summary)
+    if not title and not text:
+        return None
+    published = struct_to_utc(item.get("published_parsed") or item.get("updated_parsed"))
+    if published is not None and published > now:
+        published = now
+    language = str(item.get("language") or "")[:2].lower() or None
+    return Entry(
+        url=canonical_url(link),
+        title=title or text[:120],
+        text=text,
+        published=published,
+        guid=guid,
+        language=language,
+    )
+
+
+def _ttl(value: object) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes if minutes > 0 else None

@@ -1,0 +1,114 @@
+"""The python-telegram-bot Application: one visible registration block, startup in post_init."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import AppConfig, Settings
+from bot.fetch.client import make_client
+from bot.jobs import digest_tick, poll_job
+from bot.telegram import handlers
+from storage import open_store
+
+__all__ = ["build_application", "run_bot"]
+
+log = logging.getLogger(__name__)
+
+POLL_CHECK_EVERY = timedelta(seconds=60)
+DIGEST_TICK_EVERY = timedelta(seconds=60)
+RESERVED = {name for name, _ in handlers.BASIC_COMMANDS}
+
+
+def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
+    """The bot, wired but not started."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.bot_data["config"] = config
+
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("latest", handlers.latest))
+    application.add_handler(CommandHandler("subscribe", handlers.subscribe))
+    application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
+    application.add_handler(CommandHandler("digest", handlers.digest_now))
+    topic_keys = [t.key for t in config.topics if t.key not in RESERVED]
+    if topic_keys:
+        application.add_handler(CommandHandler(topic_keys, handlers.topic_command))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    settings: Settings = application.bot_data["settings"]
+    config: AppConfig = application.bot_data["config"]
+    store = await open_store(settings.database_url)
+    from bot.poll import utcnow
+
+    await store.sync_feeds(config.feeds, utcnow())
+    application.bot_data["services"] = handlers.Services(settings, config, store)
+    application.bot_data["http"] = make_client(
+        allow_private_networks=settings.allow_private_networks,
+        timeout=config.poll_timeout,
+        concurrency=config.poll_concurrency,
+    )
+    commands = [BotCommand(name, description) for name, description in handlers.BASIC_COMMANDS]
+    commands += [
+        BotCommand(t.key, (t.description or t.title)[:256])
+        for t in config.topics
+        if t.key not in RESERVED
+    ]
+    await application.bot.set_my_commands(commands[:100])
+    jobs = application.job_queue
+    assert jobs is not None, "python-telegram-bot[job-queue] is required"
+    jobs.run_once(poll_job, when=0, data="all", name="poll-at-start")
+    jobs.run_repeating(poll_job, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
+    jobs.run_repeating(digest_tick, interval=DIGEST_TICK_EVERY, first=5, name="digest-tick")
+    log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    client = application.bot_data.pop("http", None)
+    if client is not None:
+        await client.aclose()
+    services = application.bot_data.pop("services", None)
+    if services is not None:
+        await services.store.close()
+    log.info("azby stopped")
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(
+                "Sorry, something went wrong on my side. Please try again in a minute."
+            )
+        except Exception:  # the error handler itself must never raise
+            log.warning("could not tell the chat about the error", exc_info=True)
+
+
+def run_bot(settings: Settings, config: AppConfig, token: str) -> None:
+    """Run until SIGINT/SIGTERM: long polling, the scheduler and delivery."""
+    application = build_application(settings, config, token)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,256 @@
+"""Command handlers: small module-level ``async def name(update, context)`` functions.
+
+They read and write through the store in ``context.bot_data["services"]`` and reply with
+messages rendered by ``bot.telegram.render``; no SQL and no HTTP of their own.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.config import AppConfig, Settings
+from bot.models import Chat, Subscription
+from bot.pipeline.digest import compose_digest, group_stories
+from bot.telegram.render import render_digest, render_stories
+from storage import Store
+
+__all__ = [
+    "BASIC_COMMANDS",
+    "Services",
+    "digest_now",
+    "help_command",
+    "latest",
+    "start",
+    "subscribe",
+    "topic_command",
+    "unknown_command",
+    "unsubscribe",
+]
+
+log = logging.getLogger(__name__)
+
+STORIES_PER_ANSWER = 5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+BASIC_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "what this bot does and how to subscribe"),
+    ("help", "every command, one line each"),
+    ("latest", "newest Azerbaijan–Belarus stories"),
+    ("subscribe", "a daily digest (optionally: /subscribe trade energy)"),
+    ("unsubscribe", "stop the daily digest"),
+    ("digest", "the digest now"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What handlers and jobs share: settings, the validated config and the store."""
+
+    settings: Settings
+    config: AppConfig
+    store: Store
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    services = context.bot_data["services"]
+    assert isinstance(services, Services)
+    return services
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _reply(update: Update, messages: list[str]) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    for text in messages:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+
+async def _remember_chat(update: Update, services: Services) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        title = chat.title or chat.full_name or chat.username
+        await services.store.upsert_chat(Chat(id=chat.id, type=chat.type, title=title), _now())
+
+
+async def _no_sources_note(services: Services) -> str:
+    if await services.store.list_feeds(enabled_only=True):
+        return ""
+    return "\n\n<i>No news sources are configured yet: the operator adds them in feeds.yaml.</i>"
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot does and how to subscribe."""
+    services = _services(context)
+    await _remember_chat(update, services)
+    topics = " ".join(f"/{t.key}" for t in services.config.topics)
+    digest = services.config.digest
+    text = (
+        "<b>azby</b> follows one beat: relations between <b>Azerbaijan and Belarus</b>.\n"
+        "It reads Azerbaijani, Belarusian and international news feeds (English, Russian, "
+        "Azerbaijani), keeps only the stories about both countries, groups the same story "
+        "from several outlets and summarises it.\n\n"
+        f"/subscribe — a daily digest at {digest.time} ({html.escape(digest.timezone)})\n"
+        "/latest — the newest stories\n"
+        f"By topic: {topics}\n"
+        "/help — every command"
+    )
+    await _reply(update, [text + await _no_sources_note(services)])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every command, one line each."""
+    services = _services(context)
+    lines = [f"/{name} — {html.escape(description)}" for name, description in BASIC_COMMANDS]
+    lines += [
+        f"/{t.key} — {html.escape(t.description or t.title)}" for t in services.config.topics
+    ]
+    await _reply(update, ["<b>Commands</b>\n" + "\n".join(lines)])
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The newest relevant stories."""
+    services = _services(context)
+    articles = await services.store.latest_articles(limit=STORIES_PER_ANSWER * 6)
+    stories = group_stories(articles)[:STORIES_PER_ANSWER]
+    if not stories:
+        text = "No Azerbaijan–Belarus stories stored yet. They appear after the next poll."
+        await _reply(update, [text + await _no_sources_note(services)])
+        return
+    await _reply(update, render_stories("Latest Azerbaijan–Belarus stories", stories))
+
+
+async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/trade``, ``/defence`` …: the newest relevant stories with that topic."""
+    services = _services(context)
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    key = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    topic = services.config.topic(key)
+    if topic is None:
+        await unknown_command(update, context)
+        return
+    articles = await services.store.latest_articles(limit=STORIES_PER_ANSWER * 6, topics=[key])
+    stories = group_stories(articles)[:STORIES_PER_ANSWER]
+    if not stories:
+        text = f"No {html.escape(topic.title.lower())} stories yet. /latest shows the newest of all."
+        await _reply(update, [text + await _no_sources_note(services)])
+        return
+    await _reply(update, render_stories(f"{topic.title}: latest stories", stories))
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A daily digest at the default time; ``/subscribe trade energy`` limits its topics."""
+    services = _services(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    wanted = tuple(dict.fromkeys(a.lower().lstrip("/") for a in context.args or ()))
+    unknown = [key for key in wanted if services.config.topic(key) is None]
+    if unknown:
+        keys = " ".join(t.key for t in services.config.topics)
+        await _reply(
+            update,
+            [f"Unknown topic {html.escape(unknown[0])!s}. Topics: {html.escape(keys)}"],
+        )
+        return
+    await _remember_chat(update, services)
+    defaults = services.config.digest
+    now = _now()
+    subscription = Subscription(
+        chat_id=chat.id,
+        time_of_day=defaults.time,
+        timezone=defaults.timezone,
+        topics=wanted,
+        last_digest_at=now,
+    )
+    created = await services.store.subscribe(subscription, now)
+    scope = ", ".join(wanted) if wanted else "all topics"
+    verb = "Subscribed" if created else "Subscription updated"
+    await _reply(
+        update,
+        [
+            f"{verb}: a daily digest at {defaults.time} ({html.escape(defaults.timezone)}), "
+            f"{html.escape(scope)}. /unsubscribe stops it; /digest shows it now."
+        ],
+    )
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop the daily digest."""
+    services = _services(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    removed = await services.store.unsubscribe(chat.id)
+    text = (
+        "Unsubscribed: no more daily digests. /subscribe brings them back."
+        if removed
+        else "This chat has no subscription. /subscribe starts a daily digest."
+    )
+    await _reply(update, [text])
+
+
+async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The digest as it would be sent now: since the last one, or the last 24 hours."""
+    services = _services(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    now = _now()
+    subscription = await services.store.get_subscription(chat.id)
+    since = now - timedelta(days=1)
+    topics: tuple[str, ...] = ()
+    if subscription is not None:
+        topics = subscription.topics
+        if subscription.last_digest_at is not None and subscription.last_digest_at < since:
+            since = subscription.last_digest_at
+    messages = await build_digest(services, since=since, until=now, topics=topics)
+    if not messages:
+        await _reply(update, ["No new stories in the last 24 hours. /latest shows the newest."])
+        return
+    await _reply(update, messages)
+
+
+async def build_digest(
+    services: Services, *, since: datetime, until: datetime, topics: tuple[str, ...]
+) -> list[str]:
+    """The rendered digest for a period, or no messages when it has no story."""
+    articles = await services.store.latest_articles(limit=500, topics=topics, since=since)
+    digest = compose_digest(
+        articles,
+        services.config.topics,
+        since=since,
+        until=until + timedelta(seconds=1),
+        max_stories=services.config.digest.max_stories,
+        only_topics=topics,
+    )
+    return render_digest(digest) if digest.count else []
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any command the bot does not know."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0].split("@")[0]
+    services = _services(context)
+    topics = " ".join(f"/{t.key}" for t in services.config.topics)
+    await _reply(
+        update,
+        [
+            f"I don't know {html.escape(command)}. Try /latest, a topic ({topics}), "
+            "or /help for every command."
+        ],
+    )

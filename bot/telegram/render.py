@@ -1,0 +1,104 @@
+"""Stories and digests → Telegram HTML messages (each ≤ 4096 characters, split between stories).
+
+Feed text is always passed through ``html.escape``; only ``<b>``, ``<i>`` and ``<a href>``
+are emitted, all of them in Telegram's HTML subset.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.pipeline.digest import Digest, Story
+from bot.pipeline.normalise import http_url
+
+__all__ = [
+    "MAX_MESSAGE",
+    "html_to_plain",
+    "pack_messages",
+    "render_digest",
+    "render_stories",
+    "render_story",
+    "utf16_len",
+]
+
+MAX_MESSAGE = 4096
+_TITLE_LIMIT = 300
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _date(value: datetime) -> str:
+    return value.strftime("%d %b %Y")
+
+
+def render_story(story: Story) -> str:
+    """One story: linked title, outlet and date, summary, the other outlets."""
+    article = story.article
+    title = article.title if len(article.title) <= _TITLE_LIMIT else article.title[:_TITLE_LIMIT] + "…"
+    title_html = html.escape(title, quote=False)
+    if http_url(article.url):
+        title_html = f'<a href="{html.escape(article.url)}">{title_html}</a>'
+    lines = [f"<b>{title_html}</b>"]
+    source = " · ".join(part for part in (article.feed, _date(article.published)) if part)
+    lines.append(f"<i>{html.escape(source, quote=False)}</i>")
+    if article.summary and article.summary != article.title:
+        lines.append(html.escape(article.summary, quote=False))
+    if story.other_outlets:
+        lines.append(f"<i>also: {html.escape(', '.join(story.other_outlets), quote=False)}</i>")
+    return "\n".join(lines)
+
+
+def pack_messages(header: str, blocks: Iterable[str], limit: int = MAX_MESSAGE) -> list[str]:
+    """Join blocks (separated by blank lines) into as few messages as fit in ``limit``,
+    never splitting a block; the header opens the first message."""
+    messages: list[str] = []
+    current = header
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            messages.append(current)
+        current = block if utf16_len(block) <= limit else block[: limit - 1] + "…"
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_stories(header: str, stories: Sequence[Story]) -> list[str]:
+    """A command's answer: a header line, then the stories."""
+    return pack_messages(f"<b>{html.escape(header, quote=False)}</b>", map(render_story, stories))
+
+
+def render_digest(digest: Digest, title: str = "Azerbaijan–Belarus digest") -> list[str]:
+    """A digest: title, period and count, then each section under its topic header."""
+    count = digest.count
+    period = f"{digest.since:%d %b %H:%M} – {digest.until:%d %b %H:%M} UTC"
+    noun = "story" if count == 1 else "stories"
+    header = f"<b>{html.escape(title, quote=False)}</b>\n{period} · {count} {noun}"
+    blocks: list[str] = []
+    for section in digest.sections:
+        name = section.topic.title if section.topic else "Other"
+        for index, story in enumerate(section.stories):
+            block = render_story(story)
+            if index == 0:
+                block = f"<b>— {html.escape(name.upper(), quote=False)} —</b>\n{block}"
+            blocks.append(block)
+    return pack_messages(header, blocks)
+
+
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+_TAG = re.compile(r"</?[a-z-]+(?:\s[^>]*)?>")
+
+
+def html_to_plain(message: str) -> str:
+    """A rendered message as a terminal shows it: links as ``text <url>``, tags dropped."""
+    text = _LINK.sub(lambda m: f"{m[2]} <{m[1]}>", message)
+    return html.unescape(_TAG.sub("", text))

@@ -1,0 +1,146 @@
+"""azby's store: feeds with their fetch state, articles with their topics, chats, subscriptions.
+
+``open_store(url)`` opens (and creates and migrates) the database a SQLAlchemy URL names:
+``sqlite+aiosqlite:///path`` (the embedded default) or ``postgresql+asyncpg://…``.
+
+Errors::
+
+    StorageError          every driver or migration error, wrapped, with the operation named
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
+
+__all__ = ["StorageError", "Store", "open_store"]
+
+
+class StorageError(Exception):
+    """A database operation failed; the message names the operation and the cause."""
+
+
+class Store(Protocol):
+    """What the rest of azby may ask of the database. Every method may raise StorageError."""
+
+    # --- feeds -------------------------------------------------------------------------
+
+    async def sync_feeds(self, feeds: Sequence[FeedConfig], now: datetime) -> None:
+        """Make the stored config feeds match ``feeds.yaml``.
+
+        New feeds are added; a known feed (same URL, or same name) takes the configured name,
+        URL, language, interval and enabled flag and keeps its fetch state; config feeds no
+        longer in the file are disabled, never deleted (their articles stay).
+        """
+        ...
+
+    async def list_feeds(self, *, enabled_only: bool = False) -> list[FeedState]:
+        """Every stored feed, by name."""
+        ...
+
+    async def record_fetch(
+        self,
+        feed_id: int,
+        now: datetime,
+        *,
+        error: str | None = None,
+        caching: str | None = None,
+    ) -> None:
+        """Record one fetch of a feed.
+
+        Success (``error is None``): ``last_success_at`` set, the error streak reset, the
+        caching value replaced when one is given. Failure: ``last_error``/``last_error_at``
+        set and ``error_count`` increased; the caching value is kept.
+        """
+        ...
+
+    # --- articles ----------------------------------------------------------------------
+
+    async def add_articles(self, feed_id: int, articles: Sequence[NewArticle]) -> list[int]:
+        """Insert the articles whose URL is not stored yet; return the ids of those inserted.
+
+        Idempotent: an article whose URL is already stored (by any feed) is skipped, so
+        polling the same feed twice stores nothing twice.
+        """
+        ...
+
+    async def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Those of ``urls`` that are already stored."""
+        ...
+
+    async def latest_articles(
+        self,
+        *,
+        limit: int = 10,
+        topics: Sequence[str] = (),
+        since: datetime | None = None,
+        relevant_only: bool = True,
+    ) -> list[Article]:
+        """Newest articles first (by publication date), optionally with any of ``topics``."""
+        ...
+
+    def iter_articles(self) -> AsyncIterator[Article]:
+        """Every stored article, oldest first, streamed."""
+        ...
+
+    async def recent_story_heads(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """``(cluster, title, published)`` of articles published since ``since``, oldest first:
+        what a new article is compared with to join an existing story."""
+        ...
+
+    async def count_articles(self, *, relevant_only: bool = False) -> int:
+        """How many articles are stored."""
+        ...
+
+    # --- chats and subscriptions -------------------------------------------------------
+
+    async def upsert_chat(self, chat: Chat, now: datetime) -> None:
+        """Remember a chat (its type and title), marking it active."""
+        ...
+
+    async def set_chat_active(self, chat_id: int, active: bool, now: datetime) -> None:
+        """Mark a chat active or inactive (blocked, kicked, not found)."""
+        ...
+
+    async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
+        """A group became a supergroup: the new chat id takes over the old one's subscription;
+        the old chat is marked inactive."""
+        ...
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        """The stored chat, if any."""
+        ...
+
+    async def subscribe(self, subscription: Subscription, now: datetime) -> bool:
+        """Create or replace a chat's subscription; True when it is new."""
+        ...
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Remove a chat's subscription; True when there was one."""
+        ...
+
+    async def get_subscription(self, chat_id: int) -> Subscription | None:
+        """The chat's subscription, if any."""
+        ...
+
+    async def active_subscriptions(self) -> list[Subscription]:
+        """Subscriptions of active chats."""
+        ...
+
+    async def mark_digest_sent(self, chat_id: int, at: datetime) -> None:
+        """Record that the chat's digest up to ``at`` was sent."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+async def open_store(url: str) -> Store:
+    """Open the database at ``url``, creating it and applying migrations as needed."""
+    from storage._sql import SqlStore
+
+    return await SqlStore.open(url)

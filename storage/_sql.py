@@ -1,0 +1,487 @@
+"""The Store on SQLAlchemy Core (async): SQLite through aiosqlite, PostgreSQL through asyncpg."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Row, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
+from storage import StorageError
+from storage.schema import article_topics, articles, chats, feeds, subscriptions
+
+__all__ = ["SqlStore", "upgrade"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# any constant will do: it only has to be the same in every azby process
+_MIGRATION_LOCK = 0x617A6279
+
+
+@contextlib.contextmanager
+def _wrapped(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except StorageError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StorageError(f"{operation} failed: {cause}") from exc
+
+
+def upgrade(connection: Connection) -> None:
+    """Apply every pending Alembic migration on this (synchronous) connection."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    if connection.dialect.name == "postgresql":
+        # several processes may start at once; one migrates, the others wait
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+    command.upgrade(config, "head")
+
+
+def _engine(url: str) -> AsyncEngine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"AZBY_DATABASE_URL {url!r} is not a SQLAlchemy URL "
+            "(sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db)"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.drivername != "sqlite+aiosqlite":
+            parsed = parsed.set(drivername="sqlite+aiosqlite")
+        database = parsed.database or ""
+        options: dict[str, Any] = {}
+        if database in ("", ":memory:"):
+            options["poolclass"] = StaticPool
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, **options)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername != "postgresql+asyncpg":
+            parsed = parsed.set(drivername="postgresql+asyncpg")
+        return create_async_engine(parsed, pool_pre_ping=True)
+    raise StorageError(
+        f"AZBY_DATABASE_URL: unsupported database {parsed.get_backend_name()!r} "
+        "(use sqlite+aiosqlite:// or postgresql+asyncpg://)"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class SqlStore:
+    """Store implementation; see the ``storage.Store`` protocol for each method's contract."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._insert = sqlite.insert if engine.dialect.name == "sqlite" else postgresql.insert
+
+    @classmethod
+    async def open(cls, url: str) -> SqlStore:
+        engine = _engine(url)
+        try:
+            with _wrapped("opening the database and applying migrations"):
+                async with engine.begin() as conn:
+                    await conn.run_sync(upgrade)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # --- feeds -------------------------------------------------------------------------
+
+    async def sync_feeds(self, feeds_: Sequence[FeedConfig], now: datetime) -> None:
+        with _wrapped("syncing feeds"):
+            async with self._engine.begin() as conn:
+                stored = (await conn.execute(select(feeds.c.id, feeds.c.name, feeds.c.url))).all()
+                by_url = {row.url: row.id for row in stored}
+                by_name = {row.name.lower(): row.id for row in stored}
+                seen: set[int] = set()
+                for feed in feeds_:
+                    values = {
+                        "name": feed.name,
+                        "url": feed.url,
+                        "language": feed.language,
+                        "interval_seconds": int(feed.interval.total_seconds()),
+                        "enabled": feed.enabled,
+                        "source": "config",
+                    }
+                    feed_id = by_url.get(feed.url) or by_name.get(feed.name.lower())
+                    if feed_id is None:
+                        result = await conn.execute(
+                            insert(feeds).values(**values, error_count=0, created_at=now)
+                        )
+                        assert result.inserted_primary_key is not None
+                        seen.add(int(result.inserted_primary_key[0]))
+                        continue
+                    # free the name first if another stored feed holds it (renames/swaps)
+                    holder = by_name.get(feed.name.lower())
+                    if holder is not None and holder != feed_id:
+                        await conn.execute(
+                            update(feeds)
+                            .where(feeds.c.id == holder)
+                            .values(name=f"{feed.name} (old #{holder})")
+                        )
+                    await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+                    seen.add(feed_id)
+                gone = [row.id for row in stored if row.id not in seen]
+                if gone:
+                    await conn.execute(
+                        update(feeds)
+                        .where(feeds.c.id.in_(gone), feeds.c.source == "config")
+                        .values(enabled=False)
+                    )
+
+    async def list_feeds(self, *, enabled_only: bool = False) -> list[FeedState]:
+        query = select(feeds).order_by(feeds.c.name)
+        if enabled_only:
+            query = query.where(feeds.c.enabled.is_(True))
+        with _wrapped("listing feeds"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [_feed_state(row) for row in rows]
+
+    async def record_fetch(
+        self,
+        feed_id: int,
+        now: datetime,
+        *,
+        error: str | None = None,
+        caching: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"last_fetched_at": now}
+        if error is None:
+            values.update(last_success_at=now, error_count=0)
+            if caching is not None:
+                values["caching"] = caching
+        else:
+            values.update(last_error=error, last_error_at=now, error_count=feeds.c.error_count + 1)
+        with _wrapped("recording a fetch"):
+            async with self._engine.begin() as conn:
+                await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+    # --- articles ----------------------------------------------------------------------
+
+    async def add_articles(self, feed_id: int, articles_: Sequence[NewArticle]) -> list[int]:
+        unique = list({a.url: a for a in articles_}.values())
+        if not unique:
+            return []
+        rows = [
+            {
+                "feed_id": feed_id,
+                "url": a.url,
+                "guid": a.guid,
+                "title": a.title,
+                "text": a.text,
+                "summary": a.summary,
+                "language": a.language,
+                "published_at": a.published,
+                "fetched_at": a.fetched,
+                "content_hash": a.content_hash,
+                "relevant": a.relevant,
+                "relevance_score": a.relevance_score,
+                "relevance_reason": a.reason,
+                "cluster": a.cluster,
+            }
+            for a in unique
+        ]
+        statement = (
+            self._insert(articles)
+            .on_conflict_do_nothing(index_elements=["url"])
+            .returning(articles.c.id, articles.c.url)
+        )
+        by_url = {a.url: a for a in unique}
+        with _wrapped("storing articles"):
+            async with self._engine.begin() as conn:
+                inserted = (await conn.execute(statement, rows)).all()
+                topic_rows = [
+                    {"article_id": row.id, "topic": topic}
+                    for row in inserted
+                    for topic in by_url[row.url].topics
+                ]
+                if topic_rows:
+                    await conn.execute(insert(article_topics), topic_rows)
+        return sorted(int(row.id) for row in inserted)
+
+    async def known_urls(self, urls: Sequence[str]) -> set[str]:
+        if not urls:
+            return set()
+        with _wrapped("looking up articles"):
+            async with self._engine.connect() as conn:
+                result = await conn.execute(select(articles.c.url).where(articles.c.url.in_(urls)))
+                return {row.url for row in result}
+
+    def _article_query(self) -> Any:
+        return select(articles, feeds.c.name.label("feed_name")).outerjoin(
+            feeds, feeds.c.id == articles.c.feed_id
+        )
+
+    async def latest_articles(
+        self,
+        *,
+        limit: int = 10,
+        topics: Sequence[str] = (),
+        since: datetime | None = None,
+        relevant_only: bool = True,
+    ) -> list[Article]:
+        query = self._article_query()
+        if relevant_only:
+            query = query.where(articles.c.relevant.is_(True))
+        if since is not None:
+            query = query.where(articles.c.published_at >= since)
+        if topics:
+            tagged = select(article_topics.c.article_id).where(article_topics.c.topic.in_(topics))
+            query = query.where(articles.c.id.in_(tagged))
+        query = query.order_by(articles.c.published_at.desc(), articles.c.id.desc()).limit(limit)
+        with _wrapped("reading articles"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+                return await self._with_topics(conn, rows)
+
+    async def _with_topics(self, conn: Any, rows: Sequence[Row[Any]]) -> list[Article]:
+        ids = [row.id for row in rows]
+        topics_by_id: dict[int, list[str]] = {i: [] for i in ids}
+        if ids:
+            result = await conn.execute(
+                select(article_topics)
+                .where(article_topics.c.article_id.in_(ids))
+                .order_by(article_topics.c.article_id, article_topics.c.topic)
+            )
+            for row in result:
+                topics_by_id[row.article_id].append(row.topic)
+        return [_article(row, topics_by_id[row.id]) for row in rows]
+
+    async def iter_articles(self) -> AsyncIterator[Article]:
+        batch = 500
+        last_id = 0
+        while True:
+            query = (
+                self._article_query()
+                .where(articles.c.id > last_id)
+                .order_by(articles.c.id)
+                .limit(batch)
+            )
+            with _wrapped("reading articles"):
+                async with self._engine.connect() as conn:
+                    rows = (await conn.execute(query)).all()
+                    page = await self._with_topics(conn, rows)
+            for article in page:
+                yield article
+            if len(rows) < batch:
+                return
+            last_id = rows[-1].id
+
+    async def recent_story_heads(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        query = (
+            select(articles.c.cluster, articles.c.title, articles.c.published_at)
+            .where(articles.c.published_at >= since, articles.c.cluster.is_not(None))
+            .order_by(articles.c.published_at, articles.c.id)
+        )
+        with _wrapped("reading recent stories"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [(row.cluster, row.title, row.published_at) for row in rows]
+
+    async def count_articles(self, *, relevant_only: bool = False) -> int:
+        query = select(func.count()).select_from(articles)
+        if relevant_only:
+            query = query.where(articles.c.relevant.is_(True))
+        with _wrapped("counting articles"):
+            async with self._engine.connect() as conn:
+                return int((await conn.execute(query)).scalar_one())
+
+    # --- chats and subscriptions -------------------------------------------------------
+
+    async def upsert_chat(self, chat: Chat, now: datetime) -> None:
+        statement = self._insert(chats).values(
+            id=chat.id, type=chat.type, title=chat.title, active=True, created_at=now, updated_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={"type": chat.type, "title": chat.title, "active": True, "updated_at": now},
+        )
+        with _wrapped("saving a chat"):
+            async with self._engine.begin() as conn:
+                await conn.execute(statement)
+
+    async def set_chat_active(self, chat_id: int, active: bool, now: datetime) -> None:
+        with _wrapped("updating a chat"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(chats).where(chats.c.id == chat_id).values(active=active, updated_at=now)
+                )
+
+    async def migrate_chat(self, old_id: int, new_id: int, now: datetime) -> None:
+        with _wrapped("migrating a chat"):
+            async with self._engine.begin() as conn:
+                old = (await conn.execute(select(chats).where(chats.c.id == old_id))).first()
+                title = old.title if old else None
+                await conn.execute(
+                    self._insert(chats)
+                    .values(
+                        id=new_id, type="supergroup", title=title, active=True,
+                        created_at=now, updated_at=now,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=["id"], set_={"active": True, "updated_at": now}
+                    )
+                )  # fmt: skip
+                moved = await conn.execute(
+                    select(subscriptions.c.chat_id).where(subscriptions.c.chat_id == new_id)
+                )
+                if moved.first() is None:
+                    await conn.execute(
+                        update(subscriptions)
+                        .where(subscriptions.c.chat_id == old_id)
+                        .values(chat_id=new_id)
+                    )
+                await conn.execute(
+                    update(chats).where(chats.c.id == old_id).values(active=False, updated_at=now)
+                )
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        with _wrapped("reading a chat"):
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).first()
+        if row is None:
+            return None
+        return Chat(id=row.id, type=row.type, title=row.title, active=row.active)
+
+    async def subscribe(self, subscription: Subscription, now: datetime) -> bool:
+        values = {
+            "time_of_day": subscription.time_of_day,
+            "timezone": subscription.timezone,
+            "topics": ",".join(subscription.topics),
+        }
+        with _wrapped("saving a subscription"):
+            async with self._engine.begin() as conn:
+                exists = (
+                    await conn.execute(
+                        select(subscriptions.c.chat_id).where(
+                            subscriptions.c.chat_id == subscription.chat_id
+                        )
+                    )
+                ).first()
+                if exists:
+                    await conn.execute(
+                        update(subscriptions)
+                        .where(subscriptions.c.chat_id == subscription.chat_id)
+                        .values(**values)
+                    )
+                    return False
+                await conn.execute(
+                    insert(subscriptions).values(
+                        chat_id=subscription.chat_id,
+                        last_digest_at=subscription.last_digest_at,
+                        created_at=now,
+                        **values,
+                    )
+                )
+                return True
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        with _wrapped("removing a subscription"):
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    subscriptions.delete().where(subscriptions.c.chat_id == chat_id)
+                )
+                return bool(result.rowcount)
+
+    async def get_subscription(self, chat_id: int) -> Subscription | None:
+        with _wrapped("reading a subscription"):
+            async with self._engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(subscriptions).where(subscriptions.c.chat_id == chat_id)
+                    )
+                ).first()
+        return None if row is None else _subscription(row)
+
+    async def active_subscriptions(self) -> list[Subscription]:
+        query = (
+            select(subscriptions)
+            .join(chats, chats.c.id == subscriptions.c.chat_id)
+            .where(chats.c.active.is_(True))
+            .order_by(subscriptions.c.chat_id)
+        )
+        with _wrapped("reading subscriptions"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [_subscription(row) for row in rows]
+
+    async def mark_digest_sent(self, chat_id: int, at: datetime) -> None:
+        with _wrapped("recording a digest"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.chat_id == chat_id)
+                    .values(last_digest_at=at)
+                )
+
+
+def _feed_state(row: Row[Any]) -> FeedState:
+    return FeedState(
+        id=row.id,
+        name=row.name,
+        url=row.url,
+        language=row.language,
+        interval=timedelta(seconds=row.interval_seconds),
+        enabled=row.enabled,
+        caching=row.caching,
+        last_fetched_at=row.last_fetched_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        last_error_at=row.last_error_at,
+        error_count=row.error_count,
+    )
+
+
+def _article(row: Row[Any], topics: Sequence[str]) -> Article:
+    return Article(
+        id=row.id,
+        feed=row.feed_name or "",
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        summary=row.summary,
+        language=row.language,
+        published=row.published_at,
+        fetched=row.fetched_at,
+        relevant=row.relevant,
+        relevance_score=row.relevance_score,
+        topics=tuple(topics),
+        cluster=row.cluster,
+    )
+
+
+def _subscription(row: Row[Any]) -> Subscription:
+    return Subscription(
+        chat_id=row.chat_id,
+        time_of_day=row.time_of_day,
+        timezone=row.timezone,
+        topics=tuple(t for t in row.topics.split(",") if t),
+        last_digest_at=row.last_digest_at,
+    )
