@@ -254,7 +254,10 @@ def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
     now = _now()
     dates = [_parse_date(r.get("published")) or now for r in records]
     clusters = assign_clusters(
-        [(str(i), str(r.get("title") or ""), d) for i, (r, d) in enumerate(zip(records, dates, strict=True))],
+        [
+            (str(i), str(r.get("title") or ""), d)
+            for i, (r, d) in enumerate(zip(records, dates, strict=True))
+        ],
         window=STORY_WINDOW,
     )
     for record, cluster in zip(records, clusters, strict=True):
@@ -367,7 +370,9 @@ def _since(value: str | None, now: datetime, default: timedelta) -> datetime:
         pass
     parsed = _parse_date(value)
     if parsed is None:
-        raise ConfigError(f"--since: {value!r} is neither a duration (24h, 7d) nor a date (2026-11-01)")
+        raise ConfigError(
+            f"--since: {value!r} is neither a duration (24h, 7d) nor a date (2026-11-01)"
+        )
     return parsed
 
 
@@ -467,7 +472,9 @@ async def _check_feeds(settings: Settings, config: AppConfig) -> list[tuple[str,
             name = feed.name if feed.enabled else f"{feed.name} (disabled)"
             if not result.ok:
                 return (name, "ERROR", "", "", result.error or "")
-            parsed = parse_feed(result.content, url=result.url, content_type=result.content_type, now=_now())
+            parsed = parse_feed(
+                result.content, url=result.url, content_type=result.content_type, now=_now()
+            )
             if parsed.error:
                 return (name, "ERROR", "", "", parsed.error)
             newest = max((e.published for e in parsed.entries if e.published), default=None)
@@ -501,4 +508,3 @@ def _redact(url: str) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -31,6 +31,7 @@ from bot.pipeline.topics import load_topics
 
 __all__ = [
     "DEFAULT_API_URL",
+    "RESERVED_TOPIC_KEYS",
     "AppConfig",
     "ConfigError",
     "DigestDefaults",
@@ -44,6 +45,10 @@ __all__ = [
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _INTERVAL = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _MIN_INTERVAL = timedelta(seconds=10)
+# bot commands that a topic key (also a command) may not take
+RESERVED_TOPIC_KEYS = frozenset(
+    {"start", "help", "latest", "subscribe", "unsubscribe", "digest", "settings", "search"}
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -215,7 +220,9 @@ class _Digest(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"must be an IANA time zone such as Asia/Baku (got {value!r})") from None
+            raise ValueError(
+                f"must be an IANA time zone such as Asia/Baku (got {value!r})"
+            ) from None
         return value
 
     @field_validator("story_age", mode="before")
@@ -292,13 +299,16 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
     for key, value in (parsed.topics or {}).items():
         if value is None:
             topics_data.pop(key, None)
-        else:
-            topics_data[key] = {**topics_data.get(key, {}), **value}
-    try:
-        topics = load_topics(topics_data)
-    except ValueError as exc:
-        line = _line_of(root, ("topics",))
-        raise ConfigError(f"{path}{line}: topics: {exc}") from None
+            continue
+        topics_data[key] = {**topics_data.get(key, {}), **value}
+        try:
+            if key in RESERVED_TOPIC_KEYS:
+                raise ValueError(f"`{key}` is already a bot command; choose another key")
+            load_topics({key: topics_data[key]})
+        except ValueError as exc:
+            line = _line_of(root, ("topics", key), key=True)
+            raise ConfigError(f"{path}{line}: topics.{key}: {exc}") from None
+    topics = load_topics(topics_data)
     return AppConfig(
         path=path,
         feeds=feeds,
@@ -319,7 +329,10 @@ def _check_unique(feeds: Sequence[FeedConfig], root: yaml.Node | None, path: Pat
     seen_names: dict[str, int] = {}
     seen_urls: dict[str, int] = {}
     for index, feed in enumerate(feeds):
-        for seen, value, key in ((seen_names, feed.name.lower(), "name"), (seen_urls, feed.url, "url")):
+        for seen, value, key in (
+            (seen_names, feed.name.lower(), "name"),
+            (seen_urls, feed.url, "url"),
+        ):
             if value in seen:
                 line = _line_of(root, ("feeds", index, key))
                 raise ConfigError(

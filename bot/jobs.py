@@ -92,4 +92,3 @@ async def _send(
         log.warning("digest to chat %s failed, retried next tick: %s", chat_id, exc)
         return False
     return True
-

@@ -67,7 +67,9 @@ async def poll_feeds(
     feeds = await store.list_feeds(enabled_only=True)
     if due_only:
         at = now()
-        feeds = [f for f in feeds if f.last_fetched_at is None or at - f.last_fetched_at >= f.interval]
+        feeds = [
+            f for f in feeds if f.last_fetched_at is None or at - f.last_fetched_at >= f.interval
+        ]
     limit = asyncio.Semaphore(max(1, config.poll_concurrency))
     # storing is serialised so that two feeds carrying the same story in one cycle join one story
     store_lock = asyncio.Lock()

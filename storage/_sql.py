@@ -317,7 +317,12 @@ class SqlStore:
 
     async def upsert_chat(self, chat: Chat, now: datetime) -> None:
         statement = self._insert(chats).values(
-            id=chat.id, type=chat.type, title=chat.title, active=True, created_at=now, updated_at=now
+            id=chat.id,
+            type=chat.type,
+            title=chat.title,
+            active=True,
+            created_at=now,
+            updated_at=now,
         )
         statement = statement.on_conflict_do_update(
             index_elements=["id"],

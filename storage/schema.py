@@ -26,7 +26,15 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-__all__ = ["UTCDateTime", "article_topics", "articles", "chats", "feeds", "metadata", "subscriptions"]
+__all__ = [
+    "UTCDateTime",
+    "article_topics",
+    "articles",
+    "chats",
+    "feeds",
+    "metadata",
+    "subscriptions",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -110,9 +118,7 @@ articles = Table(
 article_topics = Table(
     "article_topics",
     metadata,
-    Column(
-        "article_id", _Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("article_id", _Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("topic", String(32), primary_key=True),
     Index("ix_article_topics_topic_article_id", "topic", "article_id"),
 )

@@ -33,7 +33,9 @@ USER_AGENT = (
     "+https://github.com/azby-bot/azby)"
 )
 MAX_BYTES = 10 * 1024 * 1024
-_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 
 
 class BlockedAddress(httpx.RequestError):
@@ -67,14 +69,20 @@ def _blocked(address: str) -> bool:
 def _ssrf_guard(allow_private: bool) -> Callable[[httpx.Request], Awaitable[None]]:
     async def check(request: httpx.Request) -> None:
         if request.url.scheme not in ("http", "https"):
-            raise BlockedAddress(f"only http(s) URLs are fetched, not {request.url.scheme}:", request=request)
+            raise BlockedAddress(
+                f"only http(s) URLs are fetched, not {request.url.scheme}:", request=request
+            )
         if allow_private:
             return
         host = request.url.host
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, None, type=socket.SOCK_STREAM
+            )
         except socket.gaierror as exc:
-            raise httpx.ConnectError(f"cannot resolve {host}: {exc.strerror}", request=request) from None
+            raise httpx.ConnectError(
+                f"cannot resolve {host}: {exc.strerror}", request=request
+            ) from None
         for info in infos:
             address = str(info[4][0])
             if _blocked(address):
@@ -132,7 +140,9 @@ async def fetch(
     try:
         async with client.stream("GET", url, headers=_conditional_headers(caching)) as response:
             if response.status_code == 304:
-                return FetchResult("not_modified", str(response.url), http_status=304, caching=caching)
+                return FetchResult(
+                    "not_modified", str(response.url), http_status=304, caching=caching
+                )
             if response.status_code >= 400:
                 return FetchResult(
                     "error",

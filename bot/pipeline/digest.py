@@ -104,12 +104,12 @@ def compose_digest(
     sections: list[Section] = []
     placed: set[int] = set()
     for topic in order:
-        members = tuple(
-            s for s in stories if id(s) not in placed and topic.key in s.topics
-        )
+        members = tuple(s for s in stories if id(s) not in placed and topic.key in s.topics)
         placed.update(id(s) for s in members)
         if members:
-            sections.append(Section(topic, tuple(sorted(members, key=lambda s: s.latest, reverse=True))))
+            sections.append(
+                Section(topic, tuple(sorted(members, key=lambda s: s.latest, reverse=True)))
+            )
     rest = tuple(s for s in stories if id(s) not in placed)
     if rest:
         sections.append(Section(None, rest))

@@ -21,7 +21,12 @@ from bot.pipeline.text import html_to_text
 __all__ = ["ParsedFeed", "parse_feed"]
 
 # a raw "&" that does not start an entity breaks XML parsers (seen in real feeds' links)
-_STRAY_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)")
+_STRAY_AMPERSAND = re.compile(
+    rb"&(?!(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)"
+)
+
+# what feedparser flags that is not a defect of the feed itself
+_BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +52,8 @@ def parse_feed(
     if not content.strip():
         return ParsedFeed(entries=(), error="empty response: the server sent no feed")
     headers = {"content-type": content_type} if content_type else {}
-    parsed = _parse(content, url, headers)
-    if parsed.bozo and not parsed.entries and b"&" in content:
-        parsed = _parse(_STRAY_AMPERSAND.sub(b"&amp;", content), url, headers)
+    # feedparser's lenient parser reads "&lang=" in a link as the entity "〈": escape first
+    parsed = _parse(_STRAY_AMPERSAND.sub(b"&amp;", content), url, headers)
     if not parsed.get("version") and not parsed.entries:
         head = content[:2048].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
@@ -64,7 +68,9 @@ def parse_feed(
             skipped += 1
         else:
             entries.append(entry)
-    warning = f"ill-formed feed, read what could be read: {_bozo_reason(parsed)}" if parsed.bozo else None
+    warning = None
+    if parsed.bozo and not isinstance(parsed.get("bozo_exception"), _BENIGN):
+        warning = f"ill-formed feed, read what could be read: {_bozo_reason(parsed)}"
     return ParsedFeed(
         entries=tuple(entries),
         title=html_to_text(str(parsed.feed.get("title", ""))),
@@ -102,7 +108,10 @@ def _entry(item: Any, now: datetime) -> Entry | None:
     text = html_to_text(body if len(body) > len(summary) else summary)
     if not title and not text:
         return None
-    published = struct_to_utc(item.get("published_parsed") or item.get("updated_parsed"))
+    # dict.get: FeedParserDict.get("updated_parsed") maps to published_parsed with a warning
+    published = struct_to_utc(
+        dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
+    )
     if published is not None and published > now:
         published = now
     language = str(item.get("language") or "")[:2].lower() or None

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 POLL_CHECK_EVERY = timedelta(seconds=60)
 DIGEST_TICK_EVERY = timedelta(seconds=60)
-RESERVED = {name for name, _ in handlers.BASIC_COMMANDS}
 
 
 def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
@@ -51,9 +50,9 @@ def build_application(settings: Settings, config: AppConfig, token: str) -> Appl
     application.add_handler(CommandHandler("subscribe", handlers.subscribe))
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
     application.add_handler(CommandHandler("digest", handlers.digest_now))
-    topic_keys = [t.key for t in config.topics if t.key not in RESERVED]
-    if topic_keys:
-        application.add_handler(CommandHandler(topic_keys, handlers.topic_command))
+    if config.topics:
+        keys = [t.key for t in config.topics]
+        application.add_handler(CommandHandler(keys, handlers.topic_command))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_error_handler(_on_error)
     return application
@@ -73,11 +72,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         concurrency=config.poll_concurrency,
     )
     commands = [BotCommand(name, description) for name, description in handlers.BASIC_COMMANDS]
-    commands += [
-        BotCommand(t.key, (t.description or t.title)[:256])
-        for t in config.topics
-        if t.key not in RESERVED
-    ]
+    commands += [BotCommand(t.key, (t.description or t.title)[:256]) for t in config.topics]
     await application.bot.set_my_commands(commands[:100])
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"

@@ -112,9 +112,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Every command, one line each."""
     services = _services(context)
     lines = [f"/{name} — {html.escape(description)}" for name, description in BASIC_COMMANDS]
-    lines += [
-        f"/{t.key} — {html.escape(t.description or t.title)}" for t in services.config.topics
-    ]
+    lines += [f"/{t.key} — {html.escape(t.description or t.title)}" for t in services.config.topics]
     await _reply(update, ["<b>Commands</b>\n" + "\n".join(lines)])
 
 
@@ -144,7 +142,9 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     articles = await services.store.latest_articles(limit=STORIES_PER_ANSWER * 6, topics=[key])
     stories = group_stories(articles)[:STORIES_PER_ANSWER]
     if not stories:
-        text = f"No {html.escape(topic.title.lower())} stories yet. /latest shows the newest of all."
+        text = (
+            f"No {html.escape(topic.title.lower())} stories yet. /latest shows the newest of all."
+        )
         await _reply(update, [text + await _no_sources_note(services)])
         return
     await _reply(update, render_stories(f"{topic.title}: latest stories", stories))

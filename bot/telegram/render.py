@@ -40,7 +40,9 @@ def _date(value: datetime) -> str:
 def render_story(story: Story) -> str:
     """One story: linked title, outlet and date, summary, the other outlets."""
     article = story.article
-    title = article.title if len(article.title) <= _TITLE_LIMIT else article.title[:_TITLE_LIMIT] + "…"
+    title = (
+        article.title if len(article.title) <= _TITLE_LIMIT else article.title[:_TITLE_LIMIT] + "…"
+    )
     title_html = html.escape(title, quote=False)
     if http_url(article.url):
         title_html = f'<a href="{html.escape(article.url)}">{title_html}</a>'
@@ -66,10 +68,19 @@ def pack_messages(header: str, blocks: Iterable[str], limit: int = MAX_MESSAGE) 
             continue
         if current:
             messages.append(current)
-        current = block if utf16_len(block) <= limit else block[: limit - 1] + "…"
+        current = block if utf16_len(block) <= limit else _shorten(block, limit)
     if current:
         messages.append(current)
     return messages
+
+
+def _shorten(block: str, limit: int) -> str:
+    """A block too long for one message, as escaped plain text cut to fit (tags can't be cut)."""
+    text = html.escape(html_to_plain(block), quote=False)
+    while utf16_len(text) > limit - 1:
+        text = text[: max(0, len(text) - max(1, (utf16_len(text) - limit + 1) // 2))]
+        text = text.rsplit("&", 1)[0] if text.rfind("&") > text.rfind(";") else text
+    return text + "…"
 
 
 def render_stories(header: str, stories: Sequence[Story]) -> list[str]:

@@ -101,7 +101,9 @@ class TestArticles:
             [
                 article("https://x/old-trade", published=NOW - timedelta(days=2)),
                 article("https://x/new-trade", published=NOW, topics=("trade", "energy")),
-                article("https://x/defence", published=NOW - timedelta(hours=1), topics=("defence",)),
+                article(
+                    "https://x/defence", published=NOW - timedelta(hours=1), topics=("defence",)
+                ),
                 article("https://x/irrelevant", relevant=False, relevance_score=0.0),
             ],
         )

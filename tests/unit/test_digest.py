@@ -1,0 +1,117 @@
+"""Stories and digests: grouping, ranking, sections, and when a chat's digest is due."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Article, Subscription, Topic
+from bot.pipeline.digest import compose_digest, digest_due, group_stories
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+TOPICS = (
+    Topic("trade", "Trade", "trade", ("trade",)),
+    Topic("defence", "Defence", "defence", ("army",)),
+)
+
+
+def article(id_: int, **changes: object) -> Article:
+    base = Article(
+        id=id_,
+        feed=f"Outlet {id_}",
+        url=f"https://x.az/{id_}",
+        title=f"Story {id_}",
+        text="",
+        summary="",
+        language="en",
+        published=NOW - timedelta(hours=id_),
+        fetched=NOW,
+        relevant=True,
+        relevance_score=0.8,
+        topics=("trade",),
+        cluster=f"s{id_}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_articles_of_one_cluster_are_one_story_led_by_the_most_relevant() -> None:
+    a = article(1, cluster="s", relevance_score=0.7, feed="Trend")
+    b = article(2, cluster="s", relevance_score=0.9, feed="BelTA")
+    c = article(3, cluster="s", relevance_score=0.7, feed="Trend")
+    d = article(4)
+    stories = group_stories([a, b, c, d])
+    assert [(s.article.id, [o.id for o in s.others]) for s in stories] == [(2, [3, 1]), (4, [])]
+    assert stories[0].other_outlets == ("Trend",)
+
+
+def test_an_article_without_cluster_is_its_own_story() -> None:
+    stories = group_stories([article(1, cluster=None), article(2, cluster=None)])
+    assert len(stories) == 2
+
+
+def test_digest_sections_follow_the_taxonomy_and_each_story_appears_once() -> None:
+    articles = [
+        article(1, topics=("defence", "trade")),
+        article(2, topics=("defence",)),
+        article(3, topics=()),
+        article(4, relevant=False),
+        article(30, topics=("trade",)),  # published 30 h ago: before `since`
+    ]
+    digest = compose_digest(articles, TOPICS, since=NOW - timedelta(days=1), until=NOW)
+    assert [
+        (s.topic.key if s.topic else None, [x.article.id for x in s.stories])
+        for s in digest.sections
+    ] == [
+        ("trade", [1]),
+        ("defence", [2]),
+        (None, [3]),
+    ]
+    assert digest.count == 3
+
+
+def test_digest_caps_stories_by_rank() -> None:
+    articles = [article(i, relevance_score=i / 10) for i in range(1, 6)]
+    digest = compose_digest(
+        articles, TOPICS, since=NOW - timedelta(days=1), until=NOW, max_stories=2
+    )
+    assert sorted(s.article.id for s in digest.sections[0].stories) == [4, 5]
+
+
+def test_digest_for_chosen_topics_only() -> None:
+    articles = [article(1, topics=("defence",)), article(2, topics=("trade",))]
+    digest = compose_digest(
+        articles, TOPICS, since=NOW - timedelta(days=1), until=NOW, only_topics=("defence",)
+    )
+    assert [[x.article.id for x in s.stories] for s in digest.sections] == [[1]]
+
+
+@pytest.mark.parametrize(
+    ("now", "last", "expected"),
+    [
+        # 09:00 in Baku is 05:00 UTC
+        (
+            datetime(2026, 11, 23, 4, 59, tzinfo=UTC),
+            datetime(2026, 11, 22, 5, 0, tzinfo=UTC),
+            False,
+        ),
+        (datetime(2026, 11, 23, 5, 0, tzinfo=UTC), datetime(2026, 11, 22, 5, 0, tzinfo=UTC), True),
+        (datetime(2026, 11, 23, 5, 1, tzinfo=UTC), datetime(2026, 11, 23, 5, 0, tzinfo=UTC), False),
+        (datetime(2026, 11, 23, 5, 1, tzinfo=UTC), None, True),
+    ],
+)
+def test_digest_due_in_the_chat_time_zone(
+    now: datetime, last: datetime | None, expected: bool
+) -> None:
+    subscription = Subscription(1, "09:00", "Asia/Baku", last_digest_at=last)
+    assert digest_due(subscription, now) is expected
+
+
+def test_digest_due_across_a_dst_change() -> None:
+    # Europe/Berlin leaves summer time on 25 Oct 2026: 08:00 local is 06:00 UTC before, 07:00 after
+    subscription = Subscription(
+        1, "08:00", "Europe/Berlin", last_digest_at=datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
+    )
+    assert digest_due(subscription, datetime(2026, 10, 25, 6, 30, tzinfo=UTC)) is False
+    assert digest_due(subscription, datetime(2026, 10, 25, 7, 0, tzinfo=UTC)) is True
