@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.pipeline.digest import digest_due
 from bot.poll import poll_feeds
-from bot.telegram.handlers import NO_PREVIEW, Services, build_digest
+from bot.telegram.handlers import NO_PREVIEW, Services, build_digest, digest_start
 from storage import StorageError
 
 __all__ = ["digest_tick", "poll_job"]
@@ -54,8 +54,7 @@ async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     for subscription in subscriptions:
         if not digest_due(subscription, now):
             continue
-        age_limit = now - services.config.digest.story_age
-        since = max(subscription.last_digest_at or age_limit, age_limit)
+        since = digest_start(services, subscription, now)
         messages = await build_digest(services, since=since, until=now, topics=subscription.topics)
         if await _send(context, services, subscription.chat_id, messages, now):
             await services.store.mark_digest_sent(subscription.chat_id, now)

@@ -151,4 +151,6 @@ class Subscription:
     time_of_day: str = "09:00"
     timezone: str = "Asia/Baku"
     topics: tuple[str, ...] = field(default_factory=tuple)
+    # the last digest actually sent; None until the first one
     last_digest_at: datetime | None = None
+    created_at: datetime | None = None

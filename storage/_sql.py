@@ -489,4 +489,5 @@ def _subscription(row: Row[Any]) -> Subscription:
         timezone=row.timezone,
         topics=tuple(t for t in row.topics.split(",") if t),
         last_digest_at=row.last_digest_at,
+        created_at=row.created_at,
     )

@@ -118,12 +118,12 @@ def compose_digest(
 
 def digest_due(subscription: Subscription, now: datetime) -> bool:
     """Whether the chat's daily digest time (in its own time zone) has passed since the last
-    digest. A subscription that never got one is due at its first scheduled time."""
+    digest, or, before the first one, since the subscription was made."""
     zone = ZoneInfo(subscription.timezone)
     hour, minute = (int(part) for part in subscription.time_of_day.split(":"))
     local_now = now.astimezone(zone)
     scheduled = datetime.combine(local_now.date(), time(hour, minute), zone)
     if scheduled > local_now:
         scheduled = datetime.combine(local_now.date() - timedelta(days=1), time(hour, minute), zone)
-    last = subscription.last_digest_at
+    last = subscription.last_digest_at or subscription.created_at
     return last is None or last < scheduled

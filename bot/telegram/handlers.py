@@ -173,7 +173,6 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         time_of_day=defaults.time,
         timezone=defaults.timezone,
         topics=wanted,
-        last_digest_at=now,
     )
     created = await services.store.subscribe(subscription, now)
     scope = ", ".join(wanted) if wanted else "all topics"
@@ -203,24 +202,30 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The digest as it would be sent now: since the last one, or the last 24 hours."""
+    """The digest as it would be sent now: the stories since the chat's last digest (at most
+    ``digest.story_age`` back), with the chat's topics."""
     services = _services(context)
     chat = update.effective_chat
     if chat is None:
         return
     now = _now()
     subscription = await services.store.get_subscription(chat.id)
-    since = now - timedelta(days=1)
-    topics: tuple[str, ...] = ()
-    if subscription is not None:
-        topics = subscription.topics
-        if subscription.last_digest_at is not None and subscription.last_digest_at < since:
-            since = subscription.last_digest_at
+    since = digest_start(services, subscription, now)
+    topics = subscription.topics if subscription else ()
     messages = await build_digest(services, since=since, until=now, topics=topics)
     if not messages:
-        await _reply(update, ["No new stories in the last 24 hours. /latest shows the newest."])
+        await _reply(
+            update, [f"No new stories since {since:%d %b %H:%M} UTC. /latest shows the newest."]
+        )
         return
     await _reply(update, messages)
+
+
+def digest_start(services: Services, subscription: Subscription | None, now: datetime) -> datetime:
+    """Where a chat's next digest starts: its last digest, at most ``story_age`` ago."""
+    oldest = now - services.config.digest.story_age
+    last = subscription.last_digest_at if subscription else None
+    return max(last, oldest) if last else oldest
 
 
 async def build_digest(

@@ -148,7 +148,9 @@ class TestArticles:
 class TestChats:
     async def test_subscribe_update_unsubscribe(self, store: Store) -> None:
         await store.upsert_chat(Chat(42, "private", "Ann"), NOW)
-        sub = Subscription(42, "08:30", "Europe/Minsk", ("trade",), last_digest_at=NOW)
+        sub = Subscription(
+            42, "08:30", "Europe/Minsk", ("trade",), last_digest_at=NOW, created_at=NOW
+        )
         assert await store.subscribe(sub, NOW) is True
         assert await store.subscribe(replace(sub, topics=()), NOW) is False
         assert await store.get_subscription(42) == replace(sub, topics=())

@@ -108,6 +108,14 @@ def test_digest_due_in_the_chat_time_zone(
     assert digest_due(subscription, now) is expected
 
 
+def test_first_digest_is_due_at_the_first_scheduled_time_after_subscribing() -> None:
+    subscription = Subscription(
+        1, "09:00", "Asia/Baku", created_at=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    )
+    assert digest_due(subscription, datetime(2026, 11, 23, 7, 0, tzinfo=UTC)) is False
+    assert digest_due(subscription, datetime(2026, 11, 24, 5, 0, tzinfo=UTC)) is True
+
+
 def test_digest_due_across_a_dst_change() -> None:
     # Europe/Berlin leaves summer time on 25 Oct 2026: 08:00 local is 06:00 UTC before, 07:00 after
     subscription = Subscription(

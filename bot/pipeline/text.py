@@ -1,0 +1,289 @@
+"""Plain text from feed markup: HTML to text, page boilerplate removal, sentence splitting.
+
+The stdlib ``html.parser`` is enough here: feed descriptions are fragments, not whole
+pages (full pages go through trafilatura in ``bot.fetch``), and we only need the text,
+block boundaries and entities. It never raises on broken markup.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+__all__ = ["html_to_text", "remove_boilerplate", "split_sentences"]
+
+# Elements whose content is never text a reader sees.
+_SKIPPED_ELEMENTS = frozenset({"script", "style", "noscript", "template", "head"})
+# Elements that start a new paragraph (blank line) or just a new line.
+_PARAGRAPH_ELEMENTS = frozenset(
+    {
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol",
+        "dl", "section", "article", "header", "footer", "figure", "hr",
+    }
+)  # fmt: skip
+_LINE_ELEMENTS = frozenset({"br", "div", "li", "tr", "dt", "dd", "figcaption", "aside"})
+
+# Any horizontal whitespace, including no-break and zero-width spaces.
+_INLINE_SPACE = re.compile(r"[^\S\n]+|[\u200b\u200c\u200d\u2060\ufeff]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+class _TextCollector(HTMLParser):
+    """Collects text; a run of block boundaries becomes one line or paragraph break."""
+
+    def __init__(self, keep_newlines: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._keep_newlines = keep_newlines
+        self._skip_depth = 0
+        self._pending_break = ""
+
+    def _break(self, tag: str) -> None:
+        if tag in _PARAGRAPH_ELEMENTS:
+            self._pending_break = "\n\n"
+        elif tag in _LINE_ELEMENTS and not self._pending_break:
+            self._pending_break = "\n"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_ELEMENTS:
+            self._skip_depth += 1
+        self._break(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._break(tag)  # <br/>, <hr/>: never the start of a skipped element
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_ELEMENTS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        self._break(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if not self._keep_newlines:
+            data = data.replace("\n", " ")  # in HTML a newline is just a space
+        if self._pending_break:
+            if not data.strip():
+                return  # indentation between blocks
+            self.parts.append(self._pending_break)
+            self._pending_break = ""
+        self.parts.append(data)
+
+
+def _tidy(text: str) -> str:
+    """Collapse whitespace within lines, strip lines, keep at most one blank line."""
+    lines = (_INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(markup: str) -> str:
+    """Turn an HTML fragment from a feed into plain text.
+
+    Tags are dropped (the contents of ``<script>`` and ``<style>`` entirely), entities
+    decoded, block elements (``p``, ``br``, ``div``, ``li``, ``h1``–``h6`` …) become line
+    breaks, whitespace within a line is collapsed and paragraphs are separated by exactly
+    one blank line. Text without any tag keeps its line breaks (some feeds send plain
+    text); in markup a newline is only a space.
+    """
+    markup = markup.replace("\r\n", "\n").replace("\r", "\n")
+    collector = _TextCollector(keep_newlines=_TAG.search(markup) is None)
+    collector.feed(markup)
+    collector.close()
+    return _tidy("".join(collector.parts))
+
+
+# --- boilerplate -----------------------------------------------------------------------
+#
+# Rules work line by line on the casefolded, stripped line. Each tuple below is one kind
+# of rule; add a language by adding its words, not code.
+
+# Whole lines that are page furniture (en, ru, az).
+_FURNITURE_LINES: tuple[str, ...] = (
+    r"yandex[ .]?metri[ck]a( counter)?",
+    r"google analytics",
+    r"archive",
+    r"архив",
+    r"arxiv",
+    r"prev( next)?",
+    r"next",
+    r"назад( вперед| вперёд)?",
+    r"вперед|вперёд",
+    r"(share|поделиться|paylaş)( (this|on|в)\b.*)?",
+    r"tweet|print|печать|çap et",
+    r"(comments?|комментарии|şərhlər)( \(?\d+\)?)?",
+    r"(advertisement|реклама|reklam)",
+    r"(read also|see also|read more|читайте также|смотрите также|həmçinin oxuyun|"
+    r"bunu da oxuyun|oxu(yun)? həmçinin)( ?[:.].*)?",
+    r"(follow us|подписывайтесь|bizi izləyin)\b.{0,80}",
+    r"(all rights reserved|все права защищены|bütün hüquqlar qorunur)\b.{0,80}",
+    r"©.{0,80}",
+    r"(video|photo|фото|видео|foto|vİdeo|vi̇deo)",
+)
+# Bare link headings: the line after them is the linked headline (dropped when short and
+# without a final period).
+_LINK_HEADINGS = frozenset(
+    {
+        "read also",
+        "see also",
+        "читайте также",
+        "смотрите также",
+        "həmçinin oxuyun",
+        "bunu da oxuyun",
+    }
+)
+# Section headings after which a page holds only lists of other headlines: the rest of
+# the text is dropped.
+_TAIL_HEADINGS: tuple[str, ...] = (
+    r"similar news",
+    r"related news",
+    r"related articles",
+    r"other news",
+    r"more news",
+    r"latest news",
+    r"похожие новости",
+    r"другие новости",
+    r"последние новости",
+    r"новости по теме",
+    r"oxşar xəbərlər",
+    r"digər xəbərlər",
+    r"son xəbərlər",
+    r"mövzu ilə bağlı xəbərlər",
+)
+# Month calendar widgets: weekday headers and lines of day numbers.
+_CALENDAR_LINES: tuple[str, ...] = (
+    r"(su|mo|tu|we|th|fr|sa)( (su|mo|tu|we|th|fr|sa)){5,6}",
+    r"(пн|вт|ср|чт|пт|сб|вс)( (пн|вт|ср|чт|пт|сб|вс)){5,6}",
+    r"(b\.e|ç\.a|ç|c\.a|c|ş|b)\.?( (b\.e|ç\.a|ç|c\.a|c|ş|b)\.?){5,6}",
+    r"([1-9]|[12]\d|3[01])( ([1-9]|[12]\d|3[01])){1,6}",
+)
+# Bylines, date stamps and lone outlet signatures.
+_BYLINE_LINES: tuple[str, ...] = (
+    r"(date )?\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2})?)?( by .{1,60})?",
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}( \d{1,2}:\d{2})?",
+    r"\d{1,2}:\d{2}( \d{1,2}[./]\d{1,2}[./]\d{2,4})?",
+    r"(автор|текст|фото|müəllif|author)\s*:\s*.{1,60}",
+    r"(news\.az|azernews|azertac|apa|trend|report|turan|belta|sputnik|oxu\.az|"
+    r"day\.az|vesti\.az|interfax|tass|ria novosti)( news agency)?",
+    r"[\w-]+\.(az|by|ru|com|net|org|info|news)",
+)
+# Markers in front of a headline or lead ("VIDEO: …"); the rest of the line is kept.
+_LEADING_MARKERS = re.compile(
+    r"^(?:video|photo|photos|updated|exclusive|breaking|видео|фото|эксклюзив|"
+    r"vi̇deo|vİdeo|foto|eksklüziv|son dəqiqə)\s*[:|–—-]\s*",
+    re.IGNORECASE,
+)
+
+
+def _full_line(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# "By Rasana Gasimova": up to four capitalised words (checked in code, as ``re`` has no
+# Unicode upper-case class), so "By contrast, exports grew" stays.
+_BYLINE = re.compile(r"(?:by|автор|müəllif)\s*:?\s+((?:[^\W\d_][\w'’.-]*\s*){1,4})", re.I)
+
+_FURNITURE = _full_line(_FURNITURE_LINES + _CALENDAR_LINES + _BYLINE_LINES)
+_TAIL = _full_line(_TAIL_HEADINGS)
+_HEADLINE_MAX = 200
+
+
+def _is_furniture(line: str) -> bool:
+    if _FURNITURE.fullmatch(line.casefold().rstrip(" :.")):
+        return True
+    byline = _BYLINE.fullmatch(line.rstrip(" ."))
+    return byline is not None and all(word[0].isupper() for word in byline.group(1).split())
+
+
+def remove_boilerplate(text: str) -> str:
+    """Remove the page furniture that scrapers and feeds leave around an article.
+
+    Drops whole lines that are analytics counters, navigation ("Prev Next", "Archive"),
+    share/print buttons, calendar widgets, bylines and date stamps, lone outlet
+    signatures ("News.Az") and "Read also" links (with the headline on the next line);
+    strips leading markers such as "VIDEO:"; cuts everything after a "Similar news"
+    heading. Works for English, Russian and Azerbaijani; real paragraphs are kept.
+    """
+    kept: list[str] = []
+    drop_headline = False
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = _INLINE_SPACE.sub(" ", raw).strip()
+        if not line:
+            kept.append("")
+            continue
+        folded = line.casefold().rstrip(" :.")
+        if _TAIL.fullmatch(folded):
+            break
+        if drop_headline:
+            drop_headline = False
+            if len(line) <= _HEADLINE_MAX and not line.endswith((".", "!", "?", "…")):
+                continue
+        if _is_furniture(line):
+            # A bare "Read also" is followed by the linked headline: drop it too.
+            drop_headline = folded in _LINK_HEADINGS
+            continue
+        line = _LEADING_MARKERS.sub("", line)
+        if line:
+            kept.append(line)
+    return _tidy("\n".join(kept))
+
+
+# --- sentences -------------------------------------------------------------------------
+
+# Words that end with a period but rarely end a sentence (casefolded, without the final
+# period). Dotted initialisms ("U.S.", "т.е.") and single-letter initials are handled by
+# _INITIALISM below.
+_ABBREVIATIONS = frozenset(
+    {
+        # en
+        "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "maj", "capt", "sgt", "adm",
+        "gov", "sen", "rep", "amb", "st", "mt", "jr", "sr", "inc", "ltd", "co", "corp", "no",
+        "nos", "vs", "approx", "est", "dept", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept", "oct", "nov", "dec", "fig",
+        # ru
+        "г", "гг", "ул", "пр", "им", "млн", "млрд", "трлн", "тыс", "руб", "долл", "см", "стр",
+        "ст", "акад", "проф", "ген", "полк", "тов", "гр", "обл", "р-н", "кв", "напр",
+        # az
+        "mln", "mlrd", "min", "akad", "kv", "küç", "pr", "səh",
+    }
+)  # fmt: skip
+_INITIALISM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]|[^\W\d_]")
+# A run of terminal punctuation, then closing quotes/brackets, then whitespace and the
+# first character of what follows.
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'»”’)\]]*)\s+(?=(\S))")
+_SENTENCE_STARTERS = "\"'«“„([—–-"
+_WORD_BEFORE = re.compile(r"([^\s\"'«“„(\[]+)$")
+
+
+def _ends_sentence(before: str, punctuation: str, following: str) -> bool:
+    if not (following.isupper() or following.isdigit() or following in _SENTENCE_STARTERS):
+        return False
+    if punctuation != ".":
+        return True
+    match = _WORD_BEFORE.search(before)
+    if match is None:
+        return True
+    word = match.group(1)
+    return word.casefold() not in _ABBREVIATIONS and _INITIALISM.fullmatch(word) is None
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain text into sentences (English, Russian, Azerbaijani).
+
+    Every line break ends a sentence (feed text keeps one paragraph or heading per line).
+    Within a line, ``.``, ``!``, ``?`` or ``…`` (with any closing quotes) end a sentence when
+    an upper-case letter, a digit, an opening quote or a dash follows. A period does not
+    end one after a known abbreviation ("Mr.", "Gen.", "г.", "млн."), an initial ("I.") or a
+    dotted initialism ("U.S."); decimals ("$204.5 million") have no space after the point.
+    """
+    sentences: list[str] = []
+    for line in text.split("\n"):
+        line = _INLINE_SPACE.sub(" ", line).strip()
+        start = 0
+        for match in _BOUNDARY.finditer(line):
+            if _ends_sentence(line[start : match.start()], match.group(1), match.group(3)):
+                sentences.append(line[start : match.end(2)].strip())
+                start = match.end()
+        if line[start:].strip():
+            sentences.append(line[start:].strip())
+    return [sentence for sentence in sentences if sentence]

@@ -1,0 +1,186 @@
+"""The real ``azby run`` process against a fake Bot API server and a local feed server."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.auxil.fake_telegram import Call, FakeTelegramThread
+from tests.auxil.feed_server import FeedServerThread
+
+AZBY = str(Path(sys.executable).with_name("azby"))
+CHAT = 4242
+
+
+class Bot:
+    """A running ``azby run`` subprocess whose log lines are collected as they come."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for_log(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = next((line for line in self.lines if text in line), None)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
+                    log = "\n".join(self.lines[-30:])
+                    raise AssertionError(f"no log line with {text!r}; last lines:\n{log}")
+                self._changed.wait(min(left, 0.2))
+
+    def stop(self, timeout: float = 10) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        took = time.monotonic() - started
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code, took
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServerThread]:
+    with FeedServerThread() as server:
+        server.add_file("/trend/rss", "trend-en-mixed.rss")
+        server.add_file("/belta/rss", "belta-ru-mixed.rss")
+        server.add_file("/newsaz/rss", "escaping-hostile.rss")
+        server.add_route("/down/rss", status=500)
+        yield server
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegramThread]:
+    with FakeTelegramThread() as fake:
+        yield fake
+
+
+def start_bot(tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str) -> Bot:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(feeds_yaml, encoding="utf-8")
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+    )
+    bot = Bot([AZBY, "run"], env)
+    bot.wait_for_log("azby started")
+    return bot
+
+
+def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:
+    """Send a command; return the text of the bot's answer (all its messages joined)."""
+    before = len(telegram.sent_messages(chat_id))
+    telegram.push_command(chat_id, command)
+    telegram.wait_for_calls(
+        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == chat_id, timeout=15
+    )
+    time.sleep(0.3)  # a split answer sends its next messages right after the first
+    return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
+
+
+def test_commands_answered_after_the_first_poll(
+    tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread
+) -> None:
+    feeds_yaml = (
+        "feeds:\n"
+        f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}', language: en}}\n"
+        f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}', language: ru}}\n"
+        f"  - {{name: News.Az, url: '{feeds.url('/newsaz/rss')}'}}\n"
+        f"  - {{name: Down, url: '{feeds.url('/down/rss')}'}}\n"
+        # the fixtures are dated November 2026: keep them inside the digest window for years
+        "digest: {story_age: 3650d}\n"
+    )
+    bot = start_bot(tmp_path, telegram, feeds_yaml)
+    try:
+        commands = {c["command"] for c in telegram.my_commands()}
+        assert {
+            "start",
+            "help",
+            "latest",
+            "subscribe",
+            "unsubscribe",
+            "digest",
+            "trade",
+        } <= commands
+        assert {"defence", "energy", "diplomacy", "culture"} <= commands
+
+        start = ask(telegram, "/start")
+        assert "Azerbaijan and Belarus" in start and "/subscribe" in start
+
+        bot.wait_for_log("poll cycle finished: 4 feeds, 1 failed")
+
+        trade = ask(telegram, "/trade")
+        assert "Azerbaijan-Belarus trade turnover up 17.4% in January-October" in trade
+        assert "Товарооборот Беларуси и Азербайджана за девять месяцев вырос на 14%" in trade
+        assert "non-oil exports" not in trade  # a trade story about Azerbaijan alone
+        assert "Belarus harvests record" not in trade  # relevant (dateline) but not trade
+        assert trade.count("<a href=") == 3  # the two above and the News.Az trade story
+
+        # feed text with <, & and <script> is escaped, and the fake server accepted the HTML
+        assert "Aliyev &amp; Lukashenko: Azerbaijan-Belarus trade &lt; $1bn" in trade
+        assert "<script" not in trade
+
+        latest = ask(telegram, "/latest")
+        assert latest.count("<a href=") == 5
+        assert "wrestlers" not in latest and "метрополитен" not in latest
+
+        help_text = ask(telegram, "/help")
+        assert all(f"/{name}" in help_text for name in ("latest", "trade", "defence", "digest"))
+
+        assert "daily digest at 09:00 (Asia/Baku)" in ask(telegram, "/subscribe")
+        digest = ask(telegram, "/digest")
+        assert digest.startswith("<b>Azerbaijan–Belarus digest</b>")
+        assert "TRADE" in digest
+        assert "Unsubscribed" in ask(telegram, "/unsubscribe")
+
+        unknown = ask(telegram, "/weather")
+        assert "I don't know /weather" in unknown and "/help" in unknown
+
+        failed: list[Call] = [c for c in telegram.calls("sendMessage") if not c.ok]
+        assert failed == []
+    finally:
+        code, took = bot.stop()
+    assert (code, took < 10) == (0, True)
+    assert telegram.token not in "\n".join(bot.lines)
+
+
+def test_no_feeds_the_bot_still_runs_and_says_so(
+    tmp_path: Path, telegram: FakeTelegramThread
+) -> None:
+    bot = start_bot(tmp_path, telegram, "feeds: []\n")
+    try:
+        assert "No news sources are configured yet" in ask(telegram, "/start")
+        assert "No news sources are configured yet" in ask(telegram, "/latest")
+    finally:
+        code, _ = bot.stop()
+    assert code == 0

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline.text import html_to_text, remove_boilerplate, split_sentences
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+# --- html_to_text ----------------------------------------------------------------------
+
+
+def test_html_to_text_drops_script_and_decodes_entities() -> None:
+    markup = "<p>Baku &amp; Minsk<script>alert(1)</script> sign&nbsp;deal</p><style>p {}</style>"
+    assert html_to_text(markup) == "Baku & Minsk sign deal"
+
+
+def test_html_to_text_decodes_named_and_numeric_entities() -> None:
+    markup = "&ldquo;Trade&rdquo; &#8212; &#x2018;export&#x2019; &laquo;МАЗ&raquo;"
+    assert html_to_text(markup) == "“Trade” — ‘export’ «МАЗ»"
+
+
+def test_html_to_text_turns_blocks_into_lines_and_paragraphs() -> None:
+    markup = """
+    <div>
+      <h2>Azerbaijan and Belarus</h2>
+      <p>First   paragraph,
+         wrapped in the source.</p>
+      <p>Second<br>line<br/>break</p>
+      <ul><li>tractors</li>
+          <li>trucks</li></ul>
+    </div>
+    """
+    assert html_to_text(markup) == (
+        "Azerbaijan and Belarus\n\n"
+        "First paragraph, wrapped in the source.\n\n"
+        "Second\nline\nbreak\n\n"
+        "tractors\ntrucks"
+    )
+
+
+def test_html_to_text_keeps_at_most_one_blank_line() -> None:
+    markup = "<p>One</p><p></p><p> </p><br><br><br><p>Two</p>"
+    assert html_to_text(markup) == "One\n\nTwo"
+
+
+def test_html_to_text_keeps_line_breaks_of_plain_text() -> None:
+    assert html_to_text("Line one &amp; two\nLine three\n\n\n\nNext") == (
+        "Line one & two\nLine three\n\nNext"
+    )
+
+
+def test_html_to_text_survives_broken_markup() -> None:
+    assert html_to_text("<p>Unclosed <b>bold <i>text") == "Unclosed bold text"
+
+
+# --- remove_boilerplate ----------------------------------------------------------------
+
+
+def test_remove_boilerplate_cleans_the_newsaz_page() -> None:
+    page = (DATA / "seed-newsaz-sco-video-page.txt").read_text(encoding="utf-8")
+
+    cleaned = remove_boilerplate(page)
+
+    assert cleaned.startswith("New opportunities for Belarus and Azerbaijan in the SCO\n\n")
+    assert cleaned.endswith("the Middle East, Africa, and Latin America.")
+    for furniture in ("Yandex", "VIDEO", "Similar news", "Archive", "Prev", "Su Mo", "News.Az"):
+        assert furniture not in cleaned
+    assert cleaned.count("\n\n") == 5  # the title line and five paragraphs remain
+
+
+def test_remove_boilerplate_drops_azernews_byline_and_date() -> None:
+    page = (DATA / "seed-azernews-defence-plan-2019.txt").read_text(encoding="utf-8")
+
+    cleaned = remove_boilerplate(page)
+
+    assert cleaned.startswith("Azerbaijan and Belarus – two former Soviet republics")
+    assert "Rasana Gasimova" not in cleaned
+    assert "2019-10-30" not in cleaned
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Share",
+        "Поделиться",
+        "Paylaş",
+        "Архив",
+        "Arxiv",
+        "Read also: Lukashenko meets Aliyev in Minsk",
+        "Читайте также: Лукашенко поздравил Алиева",
+        "Həmçinin oxuyun: Əliyev Minskdə",
+        "Пн Вт Ср Чт Пт Сб Вс",
+        "14 15 16 17 18 19 20",
+        "By Rasana Gasimova",
+        "Автор: Иван Петров",
+        "Фото: пресс-служба Президента Беларуси",
+        "12.03.2024 14:05",
+        "Azernews",
+        "Report.az",
+        "© 2024 News.Az. All rights reserved",
+    ],
+)
+def test_remove_boilerplate_drops_furniture_lines(furniture: str) -> None:
+    text = f"Belarus and Azerbaijan signed a plan.\n{furniture}\nThe plan covers 2020."
+    assert (
+        remove_boilerplate(text) == "Belarus and Azerbaijan signed a plan.\nThe plan covers 2020."
+    )
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Similar news", "Похожие новости", "Другие новости", "Oxşar xəbərlər", "Digər xəbərlər"],
+)
+def test_remove_boilerplate_cuts_lists_of_other_headlines(heading: str) -> None:
+    text = f"Trade grew by 30%.\n\n{heading}\n\nBelarus and China sign an education deal"
+    assert remove_boilerplate(text) == "Trade grew by 30%."
+
+
+def test_remove_boilerplate_drops_headline_after_a_bare_read_also() -> None:
+    text = "Trade grew.\nRead also\nLukashenko meets Aliyev in Minsk\nExports doubled."
+    assert remove_boilerplate(text) == "Trade grew.\nExports doubled."
+
+
+@pytest.mark.parametrize("marker", ["VIDEO:", "PHOTO:", "ВИДЕО:", "VİDEO:", "FOTO:"])
+def test_remove_boilerplate_strips_leading_markers(marker: str) -> None:
+    assert remove_boilerplate(f"{marker} Aliyev visits Minsk") == "Aliyev visits Minsk"
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Share of Belarusian exports grew by 5%.",
+        "By 2025, trade turnover is expected to reach $1 billion.",
+        "Archive documents of the Soviet period were handed over to Baku.",
+        "Video conference between Minsk and Baku held on Monday.",
+        "1 2 3 4 — the numbers of the new trade agreement articles were agreed.",
+    ],
+)
+def test_remove_boilerplate_keeps_real_paragraphs(paragraph: str) -> None:
+    assert remove_boilerplate(paragraph) == paragraph
+
+
+# --- split_sentences -------------------------------------------------------------------
+
+
+def test_split_sentences_english_abbreviations_and_decimals() -> None:
+    text = (
+        "Mr. Hasanov met Gen. Ravkov in the U.S. capital on Monday. "
+        "Trade was about $204.5 million in 2018. Exports rose!"
+    )
+    assert split_sentences(text) == [
+        "Mr. Hasanov met Gen. Ravkov in the U.S. capital on Monday.",
+        "Trade was about $204.5 million in 2018.",
+        "Exports rose!",
+    ]
+
+
+def test_split_sentences_russian() -> None:
+    text = (
+        "В 2023 г. товарооборот составил 1,5 млрд. долларов. "
+        "«Мы подписали план», — сказал А. Лукашенко. Встреча прошла в г. Минске? Да."
+    )
+    assert split_sentences(text) == [
+        "В 2023 г. товарооборот составил 1,5 млрд. долларов.",
+        "«Мы подписали план», — сказал А. Лукашенко.",
+        "Встреча прошла в г. Минске?",
+        "Да.",
+    ]
+
+
+def test_split_sentences_azerbaijani() -> None:
+    text = "Ticarət dövriyyəsi 30 faiz artıb. İ. Əliyev Minskdə olub. Əməkdaşlıq 5 mln. manat."
+    assert split_sentences(text) == [
+        "Ticarət dövriyyəsi 30 faiz artıb.",
+        "İ. Əliyev Minskdə olub.",
+        "Əməkdaşlıq 5 mln. manat.",
+    ]
+
+
+def test_split_sentences_keeps_closing_quotes_with_their_sentence() -> None:
+    text = 'He said: "We signed the plan." Then he left. "Why?" she asked.'
+    assert split_sentences(text) == [
+        'He said: "We signed the plan."',
+        "Then he left.",
+        '"Why?" she asked.',
+    ]
+
+
+def test_split_sentences_line_breaks_end_sentences() -> None:
+    assert split_sentences("Headline without a period\n\nFirst. Second.\n") == [
+        "Headline without a period",
+        "First.",
+        "Second.",
+    ]
+
+
+def test_split_sentences_of_empty_text() -> None:
+    assert split_sentences("  \n\n ") == []
