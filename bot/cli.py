@@ -251,15 +251,12 @@ def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
             errors += 1
             continue
         records.append(record)
-    now = _now()
-    dates = [_parse_date(r.get("published")) or now for r in records]
-    clusters = assign_clusters(
-        [
-            (str(i), str(r.get("title") or ""), d)
-            for i, (r, d) in enumerate(zip(records, dates, strict=True))
-        ],
-        window=STORY_WINDOW,
-    )
+    # an item without a date may join any story (assign_clusters treats None as "in the window")
+    heads = [
+        (str(i), str(r.get("title") or ""), _parse_date(r.get("published")))
+        for i, r in enumerate(records)
+    ]
+    clusters = assign_clusters(heads, window=STORY_WINDOW)
     for record, cluster in zip(records, clusters, strict=True):
         verdict = classify(
             str(record.get("title") or ""),
