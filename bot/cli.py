@@ -106,6 +106,9 @@ def _configure_logging(verbose: bool, running: bool) -> None:
     # httpx logs every request URL at INFO, and the Bot API URL contains the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if not running and not verbose:
+        # the commands print a per-feed summary themselves
+        logging.getLogger("bot.poll").setLevel(logging.ERROR)
 
 
 def _now() -> datetime:
