@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,8 @@ log = logging.getLogger("azby")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 warns unless durations are timedeltas; azby never wants floats
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -40,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"azby: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         from storage import StorageError
 
@@ -130,9 +137,21 @@ async def _open(settings: Settings, config: AppConfig | None) -> Any:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     config = load_config(settings)
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.telegram.app import run_bot
 
-    run_bot(settings, config, token)
+    try:
+        run_bot(settings, config, token)
+    except InvalidToken:
+        # PTB's message quotes the token: never print it
+        raise ConfigError(
+            "AZBY_TELEGRAM_TOKEN was rejected by the Bot API: check it with @BotFather"
+        ) from None
+    except TelegramError as exc:
+        message = str(exc).replace(token, "<token>")
+        print(f"azby: error: cannot reach the Bot API ({message})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -169,9 +188,10 @@ class _progress:
     def __init__(self, enabled: bool, total: int) -> None:
         self._bar: Any = None
         if enabled and total:
+            from rich.console import Console
             from rich.progress import Progress
 
-            self._bar = Progress(transient=True)
+            self._bar = Progress(console=Console(stderr=True), transient=True)
             self._task = self._bar.add_task("polling feeds", total=total)
 
     def __enter__(self) -> Callable[[Any], None]:
@@ -354,9 +374,8 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     if unknown:
         keys = ", ".join(t.key for t in config.topics)
         raise ConfigError(f"--topics: unknown topic {unknown[0]!r} (known: {keys})")
-    now = _now()
-    since = _since(args.since, now, config.digest.story_age)
-    text = asyncio.run(_digest_preview(settings, config, topics, since, now, html_out=args.html))
+    _since(args.since, _now(), config.digest.story_age)  # a bad --since fails before any work
+    text = asyncio.run(_digest_preview(settings, config, topics, args.since, html_out=args.html))
     print(text)
     return 0
 
@@ -380,8 +399,7 @@ async def _digest_preview(
     settings: Settings,
     config: AppConfig,
     topics: Sequence[str],
-    since: datetime,
-    now: datetime,
+    since_arg: str | None,
     *,
     html_out: bool,
 ) -> str:
@@ -393,12 +411,17 @@ async def _digest_preview(
     try:
         if await store.count_articles() == 0:
             lines.extend(await _first_poll(settings, config, store))
-        articles = await store.latest_articles(limit=500, topics=topics, since=since)
+        now = _now()  # after the first poll: what it stored belongs to the period
+        since = _since(since_arg, now, config.digest.story_age)
+        oldest = now - config.digest.story_age
+        articles = await store.latest_articles(
+            limit=500, topics=topics, since=oldest, seen_since=since
+        )
     finally:
         await store.close()
     digest = compose_digest(
         articles, config.topics, since=since, until=now + timedelta(seconds=1),
-        max_stories=config.digest.max_stories, only_topics=topics,
+        max_stories=config.digest.max_stories, only_topics=topics, oldest=oldest,
     )  # fmt: skip
     if digest.count == 0:
         days = max(1, round((now - since).total_seconds() / 86400))
@@ -498,12 +521,9 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from storage import redact_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(database URL)"
+    return redact_url(url)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.models import FeedConfig, Topic
 from bot.pipeline.topics import load_topics
@@ -182,7 +182,13 @@ class _Feed(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip()
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # a port that is not a number raises here
+            if parts.hostname:
+                parts.hostname.encode("idna")
+        except (ValueError, UnicodeError):
+            raise ValueError(f"must be an http(s) URL with a host (got {value!r})") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"must be an http(s) URL with a host (got {value!r})")
         return value
@@ -203,7 +209,7 @@ class _Feed(_Strict):
 class _Digest(_Strict):
     time: str = "09:00"
     timezone: str = "Asia/Baku"
-    max_stories: int = 10
+    max_stories: int = Field(default=10, ge=1, le=100)
     story_age: timedelta = timedelta(days=7)
 
     @field_validator("time")
@@ -232,12 +238,12 @@ class _Digest(_Strict):
 
 
 class _Poll(_Strict):
-    concurrency: int = 20
-    timeout: float = 20.0
+    concurrency: int = Field(default=20, ge=1, le=500)
+    timeout: float = Field(default=20.0, gt=0, le=300)
 
 
 class _Relevance(_Strict):
-    threshold: float = 0.5
+    threshold: float = Field(default=0.5, ge=0, le=1)
 
 
 class _File(_Strict):
@@ -308,6 +314,9 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         except ValueError as exc:
             line = _line_of(root, ("topics", key), key=True)
             raise ConfigError(f"{path}{line}: topics.{key}: {exc}") from None
+    if not topics_data:
+        line = _line_of(root, ("topics",), key=True)
+        raise ConfigError(f"{path}{line}: topics: at least one topic must remain")
     topics = load_topics(topics_data)
     return AppConfig(
         path=path,

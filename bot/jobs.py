@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.models import Subscription
 from bot.pipeline.digest import digest_due
 from bot.poll import poll_feeds
 from bot.telegram.handlers import NO_PREVIEW, Services, build_digest, digest_start
@@ -21,15 +23,22 @@ log = logging.getLogger(__name__)
 
 
 async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Poll the feeds: all of them when ``job.data`` says so (at start), else those due."""
+    """Poll the feeds: all of them when ``job.data`` says so (at start), else those due.
+
+    One cycle at a time: a due-only run that finds a cycle under way skips its turn.
+    """
     services: Services = context.bot_data["services"]
     client: httpx.AsyncClient = context.bot_data["http"]
+    lock: asyncio.Lock = context.bot_data.setdefault("poll_lock", asyncio.Lock())
     due_only = not (context.job and context.job.data == "all")
-    try:
-        results = await poll_feeds(services.store, services.config, client, due_only=due_only)
-    except StorageError as exc:
-        log.error("poll cycle failed: %s", exc)
+    if due_only and lock.locked():
         return
+    async with lock:
+        try:
+            results = await poll_feeds(services.store, services.config, client, due_only=due_only)
+        except StorageError as exc:
+            log.error("poll cycle failed: %s", exc)
+            return
     if not results and due_only:
         return
     failed = sum(1 for r in results if r.status == "error")
@@ -54,10 +63,32 @@ async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     for subscription in subscriptions:
         if not digest_due(subscription, now):
             continue
-        since = digest_start(services, subscription, now)
-        messages = await build_digest(services, since=since, until=now, topics=subscription.topics)
-        if await _send(context, services, subscription.chat_id, messages, now):
-            await services.store.mark_digest_sent(subscription.chat_id, now)
+        try:
+            await _deliver_digest(context, services, subscription, now)
+        except StorageError as exc:  # one chat's problem never stops the others
+            log.error("digest for chat %s: %s", subscription.chat_id, exc)
+
+
+async def _deliver_digest(
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    subscription: Subscription,
+    now: datetime,
+) -> None:
+    previous = subscription.last_digest_at
+    # claim the period first: with several processes on one database only one sends
+    if not await services.store.claim_digest(subscription.chat_id, previous, now):
+        return
+    since = digest_start(services, subscription, now)
+    messages = await build_digest(services, since=since, until=now, topics=subscription.topics)
+    if not messages:
+        return  # an empty day is skipped; the period is consumed
+    if await _send(context, services, subscription.chat_id, messages, now) == RETRY:
+        # nothing reached the chat: give the period back so the next tick tries again
+        await services.store.claim_digest(subscription.chat_id, now, previous)
+
+
+SENT, RETRY, DROPPED = "sent", "retry", "dropped"
 
 
 async def _send(
@@ -66,28 +97,36 @@ async def _send(
     chat_id: int,
     messages: list[str],
     now: datetime,
-) -> bool:
-    """Send a digest; False when it should be tried again at the next tick."""
+) -> str:
+    """Send a digest's messages; SENT once the first one is delivered (a later failure is
+    logged, not retried, so no chat gets the start of a digest twice), RETRY when nothing
+    was delivered for a passing reason, DROPPED when the chat cannot receive it."""
+    delivered = 0
     try:
         for text in messages:
             await context.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
             )
+            delivered += 1
     except Forbidden as exc:
         log.info("chat %s blocked or removed the bot (%s): deactivated", chat_id, exc.message)
         await services.store.set_chat_active(chat_id, False, now)
+        return DROPPED
     except ChatMigrated as exc:
         new_id = int(exc.new_chat_id)
         log.info("chat %s became supergroup %s: subscription moved, digest resent", chat_id, new_id)
         await services.store.migrate_chat(chat_id, new_id, now)
-        return await _send(context, services, new_id, messages, now)
+        return await _send(context, services, new_id, messages[delivered:], now)
     except BadRequest as exc:
         if "chat not found" in exc.message.lower():
             log.info("chat %s not found: deactivated", chat_id)
             await services.store.set_chat_active(chat_id, False, now)
         else:
             log.error("digest to chat %s rejected: %s", chat_id, exc.message)
+        return DROPPED if not delivered else SENT
     except TelegramError as exc:
-        log.warning("digest to chat %s failed, retried next tick: %s", chat_id, exc)
-        return False
-    return True
+        if not delivered:
+            log.warning("digest to chat %s failed, retried next tick: %s", chat_id, exc)
+            return RETRY
+        log.error("digest to chat %s cut after %d message(s): %s", chat_id, delivered, exc)
+    return SENT

@@ -93,14 +93,21 @@ async def _poll_feed(
     store_lock: asyncio.Lock,
 ) -> FeedResult:
     try:
-        fetched = await fetch(client, feed.url, caching=feed.caching)
+        fetched = await fetch(
+            client, feed.url, caching=feed.caching, deadline=config.poll_timeout * 3
+        )
         if fetched.status == "not_modified":
-            await store.record_fetch(feed.id, now())
+            await store.record_fetch(feed.id, now(), not_modified=True)
             return FeedResult(feed.name, feed.url, "not_modified")
         if not fetched.ok:
             return await _failed(store, feed, now(), fetched.error or "fetch failed")
-        parsed = parse_feed(
-            fetched.content, url=fetched.url, content_type=fetched.content_type, now=now()
+        # CPU work off the event loop, so the bot keeps answering while a cycle runs
+        parsed = await asyncio.to_thread(
+            parse_feed,
+            fetched.content,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            now=now(),
         )
         if parsed.error:
             return await _failed(store, feed, now(), parsed.error)
@@ -154,6 +161,18 @@ async def _store_entries(
         [*heads, *((story_id(e.url), e.title, e.published or at) for e in fresh)],
         window=STORY_WINDOW,
     )[len(heads) :]
+    articles = await asyncio.to_thread(_classify_entries, config, feed, fresh, clusters, at)
+    inserted = await store.add_articles(feed.id, articles)
+    return len(inserted), sum(1 for a in articles if a.relevant)
+
+
+def _classify_entries(
+    config: AppConfig,
+    feed: FeedState,
+    fresh: Sequence[Entry],
+    clusters: Sequence[str],
+    at: datetime,
+) -> list[NewArticle]:
     articles = []
     for entry, cluster in zip(fresh, clusters, strict=True):
         verdict = classify(
@@ -181,5 +200,4 @@ async def _store_entries(
                 content_hash=hashlib.sha256(f"{entry.title}\n{entry.text}".encode()).hexdigest(),
             )
         )
-    inserted = await store.add_articles(feed.id, articles)
-    return len(inserted), sum(1 for a in articles if a.relevant)
+    return articles

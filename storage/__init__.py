@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
 
-__all__ = ["StorageError", "Store", "open_store"]
+__all__ = ["StorageError", "Store", "open_store", "redact_url"]
 
 
 class StorageError(Exception):
@@ -48,12 +48,15 @@ class Store(Protocol):
         *,
         error: str | None = None,
         caching: str | None = None,
+        not_modified: bool = False,
     ) -> None:
         """Record one fetch of a feed.
 
-        Success (``error is None``): ``last_success_at`` set, the error streak reset, the
-        caching value replaced when one is given. Failure: ``last_error``/``last_error_at``
-        set and ``error_count`` increased; the caching value is kept.
+        Success (``error is None``): ``last_success_at`` set, the error streak reset and the
+        caching value replaced by ``caching`` (kept as it is for a 304, ``not_modified``).
+        Failure: ``last_error``/``last_error_at`` set and ``error_count`` increased; the
+        caching value is kept. ``last_error`` stays as history: it is current only while
+        ``last_error_at`` is later than ``last_success_at``.
         """
         ...
 
@@ -77,9 +80,11 @@ class Store(Protocol):
         limit: int = 10,
         topics: Sequence[str] = (),
         since: datetime | None = None,
+        seen_since: datetime | None = None,
         relevant_only: bool = True,
     ) -> list[Article]:
-        """Newest articles first (by publication date), optionally with any of ``topics``."""
+        """Newest articles first (by publication date), optionally with any of ``topics``,
+        published at or after ``since``, first stored at or after ``seen_since``."""
         ...
 
     def iter_articles(self) -> AsyncIterator[Article]:
@@ -130,13 +135,30 @@ class Store(Protocol):
         """Subscriptions of active chats."""
         ...
 
-    async def mark_digest_sent(self, chat_id: int, at: datetime) -> None:
-        """Record that the chat's digest up to ``at`` was sent."""
+    async def claim_digest(
+        self, chat_id: int, previous: datetime | None, at: datetime | None
+    ) -> bool:
+        """Atomically move the chat's ``last_digest_at`` from ``previous`` to ``at``.
+
+        False when another process moved it first: only the claimant sends the digest.
+        Claiming back (``previous`` = the value set, ``at`` = the old one) undoes a claim.
+        """
         ...
 
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for messages and logs: no password (just the scheme if unparsable)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split(":", 1)[0] + ":…" if ":" in url else "(unparsable URL)"
 
 
 async def open_store(url: str) -> Store:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
-from storage import StorageError
+from storage import StorageError, redact_url
 from storage.schema import article_topics, articles, chats, feeds, subscriptions
 
 __all__ = ["SqlStore", "upgrade"]
@@ -26,6 +26,7 @@ __all__ = ["SqlStore", "upgrade"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # any constant will do: it only has to be the same in every azby process
 _MIGRATION_LOCK = 0x617A6279
+_SYNC_LOCK = 0x617A6280
 
 
 @contextlib.contextmanager
@@ -35,7 +36,8 @@ def _wrapped(operation: str) -> Iterator[None]:
     except StorageError:
         raise
     except (SQLAlchemyError, OSError) as exc:
-        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        text = str(getattr(exc, "orig", None) or exc)
+        cause = (text.splitlines() or [type(exc).__name__])[0]
         raise StorageError(f"{operation} failed: {cause}") from exc
 
 
@@ -55,7 +57,7 @@ def _engine(url: str) -> AsyncEngine:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(
-            f"AZBY_DATABASE_URL {url!r} is not a SQLAlchemy URL "
+            f"AZBY_DATABASE_URL {redact_url(url)!r} is not a SQLAlchemy URL "
             "(sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db)"
         ) from None
     if parsed.get_backend_name() == "sqlite":
@@ -116,6 +118,9 @@ class SqlStore:
     async def sync_feeds(self, feeds_: Sequence[FeedConfig], now: datetime) -> None:
         with _wrapped("syncing feeds"):
             async with self._engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # processes starting together sync one after the other
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SYNC_LOCK})")
                 stored = (await conn.execute(select(feeds.c.id, feeds.c.name, feeds.c.url))).all()
                 by_url = {row.url: row.id for row in stored}
                 by_name = {row.name.lower(): row.id for row in stored}
@@ -171,11 +176,12 @@ class SqlStore:
         *,
         error: str | None = None,
         caching: str | None = None,
+        not_modified: bool = False,
     ) -> None:
         values: dict[str, Any] = {"last_fetched_at": now}
         if error is None:
             values.update(last_success_at=now, error_count=0)
-            if caching is not None:
+            if not not_modified:
                 values["caching"] = caching
         else:
             values.update(last_error=error, last_error_at=now, error_count=feeds.c.error_count + 1)
@@ -245,6 +251,7 @@ class SqlStore:
         limit: int = 10,
         topics: Sequence[str] = (),
         since: datetime | None = None,
+        seen_since: datetime | None = None,
         relevant_only: bool = True,
     ) -> list[Article]:
         query = self._article_query()
@@ -252,6 +259,8 @@ class SqlStore:
             query = query.where(articles.c.relevant.is_(True))
         if since is not None:
             query = query.where(articles.c.published_at >= since)
+        if seen_since is not None:
+            query = query.where(articles.c.fetched_at >= seen_since)
         if topics:
             tagged = select(article_topics.c.article_id).where(article_topics.c.topic.in_(topics))
             query = query.where(articles.c.id.in_(tagged))
@@ -437,14 +446,19 @@ class SqlStore:
                 rows = (await conn.execute(query)).all()
         return [_subscription(row) for row in rows]
 
-    async def mark_digest_sent(self, chat_id: int, at: datetime) -> None:
-        with _wrapped("recording a digest"):
+    async def claim_digest(
+        self, chat_id: int, previous: datetime | None, at: datetime | None
+    ) -> bool:
+        column = subscriptions.c.last_digest_at
+        was = column.is_(None) if previous is None else column == previous
+        with _wrapped("claiming a digest"):
             async with self._engine.begin() as conn:
-                await conn.execute(
+                result = await conn.execute(
                     update(subscriptions)
-                    .where(subscriptions.c.chat_id == chat_id)
+                    .where(subscriptions.c.chat_id == chat_id, was)
                     .values(last_digest_at=at)
                 )
+                return result.rowcount == 1
 
 
 def _feed_state(row: Row[Any]) -> FeedState:

@@ -8,8 +8,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bot.models import Topic
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 for _name in ("NO_PROXY", "no_proxy"):
@@ -24,6 +28,17 @@ POSTGRES_URL = os.environ.get(
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def default_topics() -> tuple[Topic, ...]:
+    """The topics of ``bot/default_topics.yaml``, as the bot loads them."""
+    import yaml
+
+    from bot.pipeline.topics import load_topics
+
+    path = DATA.parent.parent / "bot" / "default_topics.yaml"
+    return load_topics(yaml.safe_load(path.read_text("utf-8")))
 
 
 def _run(coroutine_function: Callable[[], Awaitable[None]]) -> None:

@@ -134,40 +134,23 @@ def _conditional_headers(caching: str | None) -> dict[str, str]:
 
 
 async def fetch(
-    client: httpx.AsyncClient, url: str, *, caching: str | None = None, max_bytes: int = MAX_BYTES
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    caching: str | None = None,
+    max_bytes: int = MAX_BYTES,
+    deadline: float = 60.0,
 ) -> FetchResult:
-    """GET ``url`` conditionally (``caching`` is the opaque value a previous fetch returned)."""
+    """GET ``url`` conditionally (``caching`` is the opaque value a previous fetch returned).
+
+    httpx's timeouts bound each read; ``deadline`` bounds the whole fetch (DNS, redirects and
+    a body that trickles in), so one slow server cannot hold a poll cycle.
+    """
     try:
-        async with client.stream("GET", url, headers=_conditional_headers(caching)) as response:
-            if response.status_code == 304:
-                return FetchResult(
-                    "not_modified", str(response.url), http_status=304, caching=caching
-                )
-            if response.status_code >= 400:
-                return FetchResult(
-                    "error",
-                    str(response.url),
-                    http_status=response.status_code,
-                    error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                return _too_large(response, max_bytes)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    return _too_large(response, max_bytes)
-                chunks.append(chunk)
-            return FetchResult(
-                "ok",
-                str(response.url),
-                content=b"".join(chunks),
-                content_type=response.headers.get("Content-Type"),
-                http_status=response.status_code,
-                caching=_caching(response),
-            )
+        async with asyncio.timeout(deadline):
+            return await _fetch(client, url, caching, max_bytes)
+    except TimeoutError:
+        return FetchResult("error", url, error=f"timed out (no complete answer in {deadline:g} s)")
     except BlockedAddress as exc:
         return FetchResult("error", url, error=f"refused: {exc}")
     except httpx.TooManyRedirects:
@@ -179,6 +162,41 @@ async def fetch(
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         return FetchResult("error", url, error=f"connection failed: {reason}")
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return FetchResult("error", url, error=f"invalid URL: {exc}")
+
+
+async def _fetch(
+    client: httpx.AsyncClient, url: str, caching: str | None, max_bytes: int
+) -> FetchResult:
+    async with client.stream("GET", url, headers=_conditional_headers(caching)) as response:
+        if response.status_code == 304:
+            return FetchResult("not_modified", str(response.url), http_status=304, caching=caching)
+        if response.status_code >= 400:
+            return FetchResult(
+                "error",
+                str(response.url),
+                http_status=response.status_code,
+                error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+            )
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return _too_large(response, max_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                return _too_large(response, max_bytes)
+            chunks.append(chunk)
+        return FetchResult(
+            "ok",
+            str(response.url),
+            content=b"".join(chunks),
+            content_type=response.headers.get("Content-Type"),
+            http_status=response.status_code,
+            caching=_caching(response),
+        )
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> FetchResult:

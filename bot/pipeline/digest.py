@@ -85,17 +85,24 @@ def compose_digest(
     until: datetime,
     max_stories: int = 10,
     only_topics: Sequence[str] = (),
+    oldest: datetime | None = None,
 ) -> Digest:
-    """The digest of the relevant articles published in ``[since, until)``.
+    """The digest of the relevant articles first seen in ``[since, until)``.
 
-    Stories are ranked by relevance then recency and capped at ``max_stories``; each lands in
-    the section of its first topic (in taxonomy order, or among ``only_topics`` when given).
+    The period is about when azby stored an article, not its publication date: an article
+    published before the last digest but polled after it still gets its turn. ``oldest``
+    drops articles published before it (a feed's old backlog). Stories are ranked by
+    relevance then recency and capped at ``max_stories``; each lands in the section of its
+    first topic (in taxonomy order, or among ``only_topics`` when given).
     """
     wanted = set(only_topics)
     chosen = [
         a
         for a in articles
-        if a.relevant and since <= a.published < until and (not wanted or wanted & set(a.topics))
+        if a.relevant
+        and since <= a.fetched < until
+        and (oldest is None or a.published >= oldest)
+        and (not wanted or wanted & set(a.topics))
     ]
     stories = group_stories(chosen)
     stories.sort(key=lambda s: (s.article.relevance_score, s.latest), reverse=True)

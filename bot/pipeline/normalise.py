@@ -26,13 +26,16 @@ def http_url(url: str) -> bool:
     """True for an absolute http(s) URL with a host (never ``javascript:``, ``data:`` …)."""
     try:
         parts = urlsplit(url.strip())
+        _ = parts.port  # raises on a port that is not a number in 0..65535
     except ValueError:
         return False
     return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
 
 
 def canonical_url(url: str) -> str:
-    """The URL an article is keyed on: tracking parameters and fragment removed, host lowered."""
+    """The URL an article is keyed on: tracking parameters and fragment removed, host lowered.
+
+    ``url`` must pass :func:`http_url` (a malformed port raises ``ValueError``)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")

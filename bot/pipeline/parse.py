@@ -6,6 +6,7 @@ not an exception; a feed feedparser flags as ill-formed keeps the items it could
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,7 +64,10 @@ def parse_feed(
     entries: list[Entry] = []
     skipped = 0
     for item in parsed.entries:
-        entry = _entry(item, now)
+        try:
+            entry = _entry(item, now)
+        except (ValueError, TypeError, AttributeError):  # one odd item never costs the feed
+            entry = None
         if entry is None:
             skipped += 1
         else:
@@ -81,7 +85,10 @@ def parse_feed(
 
 
 def _parse(content: bytes, url: str, headers: Mapping[str, str]) -> Any:
-    return feedparser.parse(content, response_headers={**headers, "content-location": url})
+    # a file object: given bytes, feedparser first tries them as a local file name
+    return feedparser.parse(
+        io.BytesIO(content), response_headers={**headers, "content-location": url}
+    )
 
 
 def _bozo_reason(parsed: Any) -> str:

@@ -77,6 +77,10 @@ def _tidy(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+# C0 controls but tab and newline, and DEL: PostgreSQL refuses NUL in text, Telegram the rest
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def html_to_text(markup: str) -> str:
     """Turn an HTML fragment from a feed into plain text.
 
@@ -86,7 +90,7 @@ def html_to_text(markup: str) -> str:
     one blank line. Text without any tag keeps its line breaks (some feeds send plain
     text); in markup a newline is only a space.
     """
-    markup = markup.replace("\r\n", "\n").replace("\r", "\n")
+    markup = _CONTROL.sub("", markup.replace("\r\n", "\n").replace("\r", "\n"))
     collector = _TextCollector(keep_newlines=_TAG.search(markup) is None)
     collector.feed(markup)
     collector.close()

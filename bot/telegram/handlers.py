@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.config import AppConfig, Settings
@@ -150,11 +150,35 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _reply(update, render_stories(f"{topic.title}: latest stories", stories))
 
 
+ECHO_LIMIT = 64
+
+
+def _echo(text: str) -> str:
+    """User input quoted back, escaped and short (a long word must not overflow a reply)."""
+    return html.escape(text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…")
+
+
+async def _may_configure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Private chats and channels: yes. Groups: only their admins (checked with Telegram)."""
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None or chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # an anonymous admin speaks as the group
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+        return True
+    await _reply(update, ["Only this group's admins can change its digest."])
+    return False
+
+
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A daily digest at the default time; ``/subscribe trade energy`` limits its topics."""
     services = _services(context)
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or not await _may_configure(update, context):
         return
     wanted = tuple(dict.fromkeys(a.lower().lstrip("/") for a in context.args or ()))
     unknown = [key for key in wanted if services.config.topic(key) is None]
@@ -162,7 +186,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         keys = " ".join(t.key for t in services.config.topics)
         await _reply(
             update,
-            [f"Unknown topic {html.escape(unknown[0])!s}. Topics: {html.escape(keys)}"],
+            [f"Unknown topic {_echo(unknown[0])}. Topics: {html.escape(keys)}"],
         )
         return
     await _remember_chat(update, services)
@@ -190,7 +214,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Stop the daily digest."""
     services = _services(context)
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or not await _may_configure(update, context):
         return
     removed = await services.store.unsubscribe(chat.id)
     text = (
@@ -232,7 +256,10 @@ async def build_digest(
     services: Services, *, since: datetime, until: datetime, topics: tuple[str, ...]
 ) -> list[str]:
     """The rendered digest for a period, or no messages when it has no story."""
-    articles = await services.store.latest_articles(limit=500, topics=topics, since=since)
+    oldest = until - services.config.digest.story_age
+    articles = await services.store.latest_articles(
+        limit=500, topics=topics, since=oldest, seen_since=since
+    )
     digest = compose_digest(
         articles,
         services.config.topics,
@@ -240,22 +267,27 @@ async def build_digest(
         until=until + timedelta(seconds=1),
         max_stories=services.config.digest.max_stories,
         only_topics=topics,
+        oldest=oldest,
     )
     return render_digest(digest) if digest.count else []
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any command the bot does not know."""
-    message = update.effective_message
-    if message is None or not message.text:
+    """Any command the bot does not know. In groups, only those addressed to this bot
+    (``/foo@azby_bot``): a bare ``/foo`` there may be meant for another bot."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or not message.text or chat is None:
         return
-    command = message.text.split()[0].split("@")[0]
+    command, _, target = message.text.split()[0].partition("@")
+    addressed = target.lower() == (context.bot.username or "").lower()
+    if (target and not addressed) or (chat.type != ChatType.PRIVATE and not addressed):
+        return
     services = _services(context)
     topics = " ".join(f"/{t.key}" for t in services.config.topics)
     await _reply(
         update,
         [
-            f"I don't know {html.escape(command)}. Try /latest, a topic ({topics}), "
+            f"I don't know {_echo(command)}. Try /latest, a topic ({topics}), "
             "or /help for every command."
         ],
     )

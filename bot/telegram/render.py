@@ -91,7 +91,8 @@ def render_stories(header: str, stories: Sequence[Story]) -> list[str]:
 def render_digest(digest: Digest, title: str = "Azerbaijan–Belarus digest") -> list[str]:
     """A digest: title, period and count, then each section under its topic header."""
     count = digest.count
-    period = f"{digest.since:%d %b %H:%M} – {digest.until:%d %b %H:%M} UTC"
+    start = "%d %b %Y %H:%M" if digest.since.year != digest.until.year else "%d %b %H:%M"
+    period = f"{digest.since.strftime(start)} – {digest.until:%d %b %H:%M} UTC"
     noun = "story" if count == 1 else "stories"
     header = f"<b>{html.escape(title, quote=False)}</b>\n{period} · {count} {noun}"
     blocks: list[str] = []

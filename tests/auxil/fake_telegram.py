@@ -33,14 +33,14 @@ import json
 import logging
 import os
 import re
-import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
+
+from tests.auxil.loop_thread import AsyncStartStop, LoopThread, StartStop
 
 
 def _bypass_proxy_for_localhost() -> None:
@@ -358,7 +358,7 @@ def _chat_type(chat_id: int) -> str:
     return "supergroup" if chat_id <= -1_000_000_000_000 else "group"
 
 
-class FakeTelegram:
+class FakeTelegram(AsyncStartStop):
     """A fake Bot API server on ``127.0.0.1`` with controls for tests.
 
     State a test may set directly (all keyed by chat id):
@@ -441,18 +441,6 @@ class FakeTelegram:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for a bot subprocess: ``os.environ`` plus ``AZBY_TELEGRAM_API_URL``,
@@ -935,7 +923,7 @@ class FakeTelegram:
         return [self._member(chat_id, user_id) for user_id in sorted(self.admins.get(chat_id, ()))]
 
 
-class FakeTelegramThread:
+class FakeTelegramThread(StartStop):
     """A :class:`FakeTelegram` running in a daemon thread with its own event loop.
 
     For tests whose bot runs elsewhere (a subprocess, or a loop the test must not block). Every
@@ -949,16 +937,13 @@ class FakeTelegramThread:
         self.token = token
         self.bot_username = bot_username
         self.fake: FakeTelegram | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("fake-telegram", owner="FakeTelegramThread")
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the loop thread and the server; return once it listens."""
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name="fake-telegram", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
         async def start_fake() -> FakeTelegram:
             fake = FakeTelegram(self.token, self.bot_username)
@@ -966,65 +951,24 @@ class FakeTelegramThread:
             return fake
 
         try:
-            self.fake = self._submit(start_fake())
+            self.fake = self._loop.run(start_fake)
         except BaseException:
-            self._stop_loop()
+            self._loop.stop()
             raise
 
     def stop(self) -> None:
         """Stop the server (waking parked long polls), the loop and the thread."""
-        if self._loop is None:
+        if not self._loop.running:
             return
         try:
             if self.fake is not None:
-                self._submit(self.fake.stop())
+                self._loop.run(self.fake.stop)
         finally:
-            self._stop_loop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _run_loop(self) -> None:
-        assert self._loop is not None
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_forever()
-        finally:
-            for task in asyncio.all_tasks(self._loop):
-                task.cancel()
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.close()
-
-    def _stop_loop(self) -> None:
-        assert self._loop is not None and self._thread is not None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop = None
-        self._thread = None
-
-    def _submit(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("FakeTelegramThread is not running; use it as a context manager")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+            self._loop.stop()
 
     def run(self, fn: Callable[[FakeTelegram], T]) -> T:
         """Call ``fn(fake)`` on the server's loop and return its result (the escape hatch)."""
-
-        async def call() -> T:
-            assert self.fake is not None
-            return fn(self.fake)
-
-        return self._submit(call())
+        return self._loop.call(lambda: fn(self._server))
 
     @property
     def _server(self) -> FakeTelegram:
@@ -1115,7 +1059,10 @@ class FakeTelegramThread:
         timeout: float = 10.0,
     ) -> list[Call]:
         """Blocking :meth:`FakeTelegram.wait_for_calls` (``predicate`` runs on the loop)."""
-        return self._submit(self._server.wait_for_calls(method, count, predicate, timeout), None)
+        server = self._server
+        return self._loop.run(
+            lambda: server.wait_for_calls(method, count, predicate, timeout), None
+        )
 
     def wait_for_call(
         self,
@@ -1133,9 +1080,6 @@ class FakeTelegramThread:
         timeout: float = 10.0,  # noqa: ASYNC109
     ) -> Call:
         """:meth:`wait_for_call` that does not block the calling event loop."""
-        if self._loop is None:
-            raise RuntimeError("FakeTelegramThread is not running; use it as a context manager")
-        future = asyncio.run_coroutine_threadsafe(
-            self._server.wait_for_call(method, predicate, timeout), self._loop
-        )
+        server = self._server
+        future = self._loop.submit(lambda: server.wait_for_call(method, predicate, timeout))
         return await asyncio.wrap_future(future)

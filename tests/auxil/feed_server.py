@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import gzip as gzip_module
 import hashlib
 import threading
@@ -37,11 +38,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from tests.auxil.loop_thread import AsyncStartStop, LoopThread, StartStop
 
 __all__ = [
     "DEFAULT_LAST_MODIFIED",
@@ -141,7 +143,7 @@ class Route:
             raise ValueError("Route.huge cannot be combined with gzip or empty")
 
 
-class FeedServer:
+class FeedServer(AsyncStartStop):
     """An aiohttp server on ``127.0.0.1`` and a free port, serving :class:`Route` s.
 
     Start it with ``await start()`` or ``async with``. Route registration and the request
@@ -183,18 +185,6 @@ class FeedServer:
         assert self._closing is not None
         self._closing.set()
         await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def port(self) -> int:
@@ -388,7 +378,7 @@ def _is_fresh(request: web.Request, route: Route) -> bool:
     return route.last_modified <= since
 
 
-class FeedServerThread:
+class FeedServerThread(StartStop):
     """A :class:`FeedServer` in its own event loop on a daemon thread, driven synchronously.
 
     ``start()``/``stop()`` or ``with FeedServerThread() as fs``. All methods are safe to
@@ -398,57 +388,25 @@ class FeedServerThread:
 
     def __init__(self) -> None:
         self._server = FeedServer()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("feed-server", owner="FeedServerThread")
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the loop thread and the server; returns once the server listens."""
-        if self._thread is not None:
-            raise RuntimeError("FeedServerThread already started")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=self._run, args=(loop,), name="feed-server", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
+        self._loop.start(timeout)
         try:
-            asyncio.run_coroutine_threadsafe(self._server.start(), loop).result(timeout)
+            self._loop.run(self._server.start, timeout)
         except BaseException:
             self.stop()
             raise
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server, then the loop, and join the thread. Safe to call twice."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if not self._loop.running:
             return
         try:
-            asyncio.run_coroutine_threadsafe(self._server.stop(), loop).result(timeout)
+            self._loop.run(self._server.stop, timeout)
         finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            self._loop = self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            asyncio.set_event_loop(None)
-            loop.close()
+            self._loop.stop(timeout)
 
     @property
     def port(self) -> int:
@@ -459,27 +417,16 @@ class FeedServerThread:
         """The absolute URL of ``path``: ``http://127.0.0.1:{port}{path}``."""
         return self._server.url(path)
 
-    def add_file(
-        self,
-        path: str,
-        fixture: str | Path | bytes,
-        content_type: str | None = RSS_CONTENT_TYPE,
-        etag: str | bool = True,
-        last_modified: datetime | None = DEFAULT_LAST_MODIFIED,
-        *,
-        headers: Mapping[str, str] | None = None,
-        gzip: bool = False,
-    ) -> Route:
-        """See :meth:`FeedServer.add_file`."""
-        return self._server.add_file(
-            path, fixture, content_type, etag, last_modified, headers=headers, gzip=gzip
-        )
+    # The routes and the request log are lock-guarded, so these call the server directly.
+    # ``functools.wraps`` gives the delegates FeedServer's signatures and docstrings.
 
-    def add_route(
-        self, path: str, spec: Route | Mapping[str, Any] | Handler | None = None, /, **fields: Any
-    ) -> Route | Handler:
-        """See :meth:`FeedServer.add_route`."""
-        return self._server.add_route(path, spec, **fields)
+    @functools.wraps(FeedServer.add_file)
+    def add_file(self, *args: Any, **kwargs: Any) -> Route:
+        return self._server.add_file(*args, **kwargs)
+
+    @functools.wraps(FeedServer.add_route)
+    def add_route(self, *args: Any, **kwargs: Any) -> Route | Handler:
+        return self._server.add_route(*args, **kwargs)
 
     def requests(self, path: str | None = None) -> list[RecordedRequest]:
         """See :meth:`FeedServer.requests`."""

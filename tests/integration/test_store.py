@@ -78,9 +78,12 @@ class TestFeeds:
             later,
         )
         assert feed.error_count == 2
-        await store.record_fetch(feed_id, later)
+        await store.record_fetch(feed_id, later, not_modified=True)
         (feed,) = await store.list_feeds()
         assert (feed.error_count, feed.caching, feed.last_success_at) == (0, '{"etag": "x"}', later)
+        await store.record_fetch(feed_id, later, caching=None)  # a 200 without validators
+        (feed,) = await store.list_feeds()
+        assert feed.caching is None
 
 
 class TestArticles:
@@ -155,12 +158,21 @@ class TestChats:
         assert await store.subscribe(replace(sub, topics=()), NOW) is False
         assert await store.get_subscription(42) == replace(sub, topics=())
         assert await store.active_subscriptions() == [replace(sub, topics=())]
-        await store.mark_digest_sent(42, NOW + timedelta(days=1))
+        later = NOW + timedelta(days=1)
+        assert await store.claim_digest(42, NOW, later) is True
+        assert await store.claim_digest(42, NOW, later) is False  # another process was first
         stored = await store.get_subscription(42)
-        assert stored is not None and stored.last_digest_at == NOW + timedelta(days=1)
+        assert stored is not None and stored.last_digest_at == later
+        assert await store.claim_digest(42, later, NOW) is True  # given back
         assert await store.unsubscribe(42) is True
         assert await store.unsubscribe(42) is False
         assert await store.get_subscription(42) is None
+
+    async def test_first_claim_from_none(self, store: Store) -> None:
+        await store.upsert_chat(Chat(7, "private"), NOW)
+        await store.subscribe(Subscription(7), NOW)
+        assert await store.claim_digest(7, None, NOW) is True
+        assert await store.claim_digest(7, None, NOW) is False
 
     async def test_inactive_chats_get_no_digest(self, store: Store) -> None:
         await store.upsert_chat(Chat(1, "private"), NOW)

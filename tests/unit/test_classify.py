@@ -2,20 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import yaml
-
 from bot.models import Classification, Topic
 from bot.pipeline.classify import classify
-from bot.pipeline.topics import load_topics
 
 ROOT = Path(__file__).parent.parent.parent
 DATA = ROOT / "tests" / "data"
-
-
-@pytest.fixture(scope="module")
-def default_topics() -> tuple[Topic, ...]:
-    return load_topics(yaml.safe_load((ROOT / "bot" / "default_topics.yaml").read_text("utf-8")))
 
 
 def read(name: str) -> str:

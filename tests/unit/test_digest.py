@@ -27,7 +27,7 @@ def article(id_: int, **changes: object) -> Article:
         summary="",
         language="en",
         published=NOW - timedelta(hours=id_),
-        fetched=NOW,
+        fetched=NOW - timedelta(hours=id_),
         relevant=True,
         relevance_score=0.8,
         topics=("trade",),
@@ -57,7 +57,7 @@ def test_digest_sections_follow_the_taxonomy_and_each_story_appears_once() -> No
         article(2, topics=("defence",)),
         article(3, topics=()),
         article(4, relevant=False),
-        article(30, topics=("trade",)),  # published 30 h ago: before `since`
+        article(30, topics=("trade",)),  # first seen 30 h ago: before `since`
     ]
     digest = compose_digest(articles, TOPICS, since=NOW - timedelta(days=1), until=NOW)
     assert [
@@ -69,6 +69,23 @@ def test_digest_sections_follow_the_taxonomy_and_each_story_appears_once() -> No
         (None, [3]),
     ]
     assert digest.count == 3
+
+
+def test_the_period_is_when_articles_were_first_seen() -> None:
+    late = replace(
+        article(1), published=NOW - timedelta(hours=25), fetched=NOW - timedelta(hours=2)
+    )
+    backlog = replace(
+        article(2), published=NOW - timedelta(days=30), fetched=NOW - timedelta(hours=1)
+    )
+    digest = compose_digest(
+        [late, backlog],
+        TOPICS,
+        since=NOW - timedelta(days=1),
+        until=NOW,
+        oldest=NOW - timedelta(days=7),
+    )
+    assert [x.article.id for s in digest.sections for x in s.stories] == [1]
 
 
 def test_digest_caps_stories_by_rank() -> None:

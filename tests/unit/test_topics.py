@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.models import Topic
 from bot.pipeline.text import remove_boilerplate
@@ -11,11 +10,6 @@ from bot.pipeline.topics import load_topics, tag_topics
 
 ROOT = Path(__file__).parent.parent.parent
 DATA = ROOT / "tests" / "data"
-
-
-@pytest.fixture(scope="module")
-def default_topics() -> tuple[Topic, ...]:
-    return load_topics(yaml.safe_load((ROOT / "bot" / "default_topics.yaml").read_text("utf-8")))
 
 
 def read(name: str) -> str:
