@@ -105,11 +105,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Formats as usual, then blanks out a secret (the bot token) wherever it appears:
+    messages, arguments and tracebacks of every library alike."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(_LOG_FORMAT)
+        self._secret = secret
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self._secret, "<token>")
+
+
+def _redact_logs(secret: str) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_RedactingFormatter(secret))
+
+
 def _configure_logging(verbose: bool, running: bool) -> None:
     level = logging.DEBUG if verbose else logging.INFO if running else logging.WARNING
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=level, format=_LOG_FORMAT, stream=sys.stderr)
     # httpx logs every request URL at INFO, and the Bot API URL contains the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -136,6 +154,7 @@ async def _open(settings: Settings, config: AppConfig | None) -> Any:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
+    _redact_logs(token)
     config = load_config(settings)
     from telegram.error import InvalidToken, TelegramError
 

@@ -174,6 +174,61 @@ def test_commands_answered_after_the_first_poll(
     assert telegram.token not in "\n".join(bot.lines)
 
 
+def test_groups_only_admins_configure_and_the_bot_stays_quiet(
+    tmp_path: Path, telegram: FakeTelegramThread
+) -> None:
+    group, admin, member = -100777, 11, 22
+    telegram.set_admins(group, [admin])
+    bot = start_bot(tmp_path, telegram, "feeds: []\n")
+    try:
+        refused = ask_as(telegram, group, "/subscribe", member)
+        assert refused == "Only this group's admins can change its digest."
+        assert "Subscribed" in ask_as(telegram, group, "/subscribe", admin)
+        assert "Only this group's admins" in ask_as(telegram, group, "/unsubscribe", member)
+        # commands for other bots, or bare unknown ones, get no answer in a group
+        before = len(telegram.sent_messages(group))
+        telegram.push_command(group, "/weather@other_bot", user_id=member)
+        telegram.push_command(group, "/weather", user_id=member)
+        addressed = ask_as(telegram, group, "/weather@azby_test_bot", member)
+        assert "I don't know /weather" in addressed
+        assert len(telegram.sent_messages(group)) == before + 1
+        # a very long unknown command is quoted short, so the answer stays valid
+        long = ask(telegram, "/" + "x" * 5000)
+        assert "I don't know /xxxx" in long and len(long) < 400
+    finally:
+        code, _ = bot.stop()
+    assert code == 0
+
+
+def ask_as(telegram: FakeTelegramThread, chat_id: int, command: str, user_id: int) -> str:
+    before = len(telegram.sent_messages(chat_id))
+    telegram.push_command(chat_id, command, user_id=user_id)
+    telegram.wait_for_calls(
+        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == chat_id, timeout=15
+    )
+    return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
+
+
+def test_a_rejected_token_is_one_line_without_the_token(
+    tmp_path: Path, telegram: FakeTelegramThread
+) -> None:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text("feeds: []\n", encoding="utf-8")
+    wrong = "999999:WRONG-secret-token"
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=wrong,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+    )
+    result = subprocess.run([AZBY, "run"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "azby: error: AZBY_TELEGRAM_TOKEN was rejected by the Bot API: check it with @BotFather"
+    )
+    assert wrong not in result.stderr + result.stdout
+    assert "WRONG-secret" not in result.stderr + result.stdout
+
+
 def test_no_feeds_the_bot_still_runs_and_says_so(
     tmp_path: Path, telegram: FakeTelegramThread
 ) -> None:

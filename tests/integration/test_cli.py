@@ -233,6 +233,14 @@ def test_db_upgrade_creates_the_database(env: dict[str, str], tmp_path: Path) ->
     assert (tmp_path / "db" / "azby.sqlite3").exists()
 
 
+def test_classify_a_missing_file_is_one_line(env: dict[str, str]) -> None:
+    result = azby("classify", "/nonexistent/input.jsonl", env=env)
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        "azby: error: /nonexistent/input.jsonl: No such file or directory",
+    )
+
+
 def test_python_dash_m_bot(env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--version"],

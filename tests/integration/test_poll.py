@@ -207,6 +207,18 @@ class TestFetch:
             result = await fetch(client, server.url("/huge"), max_bytes=10 * 1024 * 1024)
         assert (result.status, result.error) == ("error", "response larger than 10 MB, not read")
 
+    async def test_a_trickling_server_hits_the_deadline(self, server: FeedServer) -> None:
+        server.add_route("/slow", delay=3)
+        async with make_client(allow_private_networks=True, timeout=10) as client:
+            result = await fetch(client, server.url("/slow"), deadline=0.5)
+        assert result.error == "timed out (no complete answer in 0.5 s)"
+
+    @pytest.mark.parametrize("url", ["http://a..b/rss", "http://exa mple.com/"])
+    async def test_invalid_urls_are_an_error_result(self, url: str) -> None:
+        async with make_client(allow_private_networks=True) as client:
+            result = await fetch(client, url)
+        assert result.status == "error" and result.error is not None
+
     async def test_gzip_is_decoded(self, server: FeedServer) -> None:
         server.add_file("/gz", "trend-en-mixed.rss", gzip=True)
         async with make_client(allow_private_networks=True) as client:

@@ -151,6 +151,22 @@ class TestFeedsFile:
                 "feeds.yaml line 2: feeds[0].interval: must be at least 10s",
             ),
             (
+                "poll:\n  concurrency: 0\n",
+                "feeds.yaml line 2: poll.concurrency: Input should be greater",
+            ),
+            (
+                "relevance:\n  threshold: 2\n",
+                "feeds.yaml line 2: relevance.threshold: Input should be less",
+            ),
+            (
+                "feeds:\n  - {name: A, url: 'http://a:port/x'}\n",
+                "feeds.yaml line 2: feeds[0].url: must be an http(s) URL",
+            ),
+            (
+                "topics:\n" + "".join(f"  {k}: null\n" for k in DEFAULT_TOPICS),
+                "feeds.yaml line 1: topics: at least one topic must remain",
+            ),
+            (
                 "digest:\n  timezone: Mars/Olympus\n",
                 "feeds.yaml line 2: digest.timezone: must be an IANA time zone",
             ),

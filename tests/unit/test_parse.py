@@ -149,6 +149,22 @@ def test_atom() -> None:
     )
 
 
+def test_a_bad_link_or_control_characters_cost_one_item_at_most() -> None:
+    feed = rss(
+        item(title="Baku&#0; and Minsk\x01", link="https://a.az/1")
+        + item(link="http://a.az:notaport/2")
+        + item(link="http://a.az:99999/3")
+    )
+    parsed = parse_feed(feed, url="https://a.az/rss", now=NOW)
+    assert [(e.url, e.title) for e in parsed.entries] == [("https://a.az/1", "Baku and Minsk")]
+    assert parsed.skipped == 2
+
+
+def test_a_body_that_looks_like_a_path_is_not_opened() -> None:
+    parsed = parse_feed(b"/etc/hostname", url="https://a.az/rss", now=NOW)
+    assert parsed.entries == () and parsed.error is not None
+
+
 def test_script_in_items_is_dropped_from_text() -> None:
     description = "<![CDATA[<p>Baku &amp; Minsk</p><script>alert('x')</script>]]>"
     parsed = parse_feed(rss(item(description=description)), url="https://a.az/rss", now=NOW)
