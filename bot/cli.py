@@ -185,16 +185,11 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
-    from bot.fetch.client import make_client
-    from bot.poll import poll_feeds
+    from bot.poll import poll_client, poll_feeds
 
     store = await _open(settings, config)
     try:
-        async with make_client(
-            allow_private_networks=settings.allow_private_networks,
-            timeout=config.poll_timeout,
-            concurrency=config.poll_concurrency,
-        ) as client:
+        async with poll_client(settings, config) as client:
             with _progress(show_progress, len(await store.list_feeds(enabled_only=True))) as step:
                 return await poll_feeds(store, config, client, on_done=step)
     finally:
@@ -455,18 +450,13 @@ async def _digest_preview(
 
 
 async def _first_poll(settings: Settings, config: AppConfig, store: Any) -> list[str]:
-    from bot.fetch.client import make_client
-    from bot.poll import poll_feeds
+    from bot.poll import poll_client, poll_feeds
 
     feeds = await store.list_feeds(enabled_only=True)
     if not feeds:
         return ["No feeds are configured: add some to feeds.yaml (see README)."]
     print(f"The store is empty: polling {len(feeds)} feeds first…", file=sys.stderr)
-    async with make_client(
-        allow_private_networks=settings.allow_private_networks,
-        timeout=config.poll_timeout,
-        concurrency=config.poll_concurrency,
-    ) as client:
+    async with poll_client(settings, config) as client:
         results = await poll_feeds(store, config, client)
     lines = [f"Feed {r.feed} unreachable: {r.error}" for r in results if r.status == "error"]
     ok = len(results) - len(lines)
@@ -487,43 +477,64 @@ def _feeds_check(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     table = Table(title_justify="left")
-    for column in ("feed", "status", "items", "newest item", "error"):
+    for column in ("feed", "status", "items", "newest item", "language", "caching", "error"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    Console(width=max(100, Console().width)).print(table)
+    Console(width=max(120, Console().width)).print(table)
     failed = sum(1 for row in rows if row[1] != "ok")
     print(f"{len(rows) - failed} of {len(rows)} feeds OK.")
     return 1 if failed and args.strict else 0
 
 
 async def _check_feeds(settings: Settings, config: AppConfig) -> list[tuple[str, ...]]:
-    from bot.fetch.client import fetch, make_client
-    from bot.pipeline.parse import parse_feed
+    from collections import Counter
 
-    async with make_client(
-        allow_private_networks=settings.allow_private_networks,
-        timeout=config.poll_timeout,
-        concurrency=config.poll_concurrency,
-    ) as client:
-        limit = asyncio.Semaphore(config.poll_concurrency)
+    from bot.fetch.client import fetch
+    from bot.pipeline.language import detect_language
+    from bot.pipeline.parse import parse_feed
+    from bot.poll import poll_client
+
+    async with poll_client(settings, config) as client:
+        limit = asyncio.Semaphore(config.poll.concurrency)
 
         async def one(feed: Any) -> tuple[str, ...]:
             async with limit:
-                result = await fetch(client, feed.url)
+                result = await fetch(
+                    client, feed.url, max_bytes=config.poll.max_bytes, deadline=config.poll.deadline
+                )
             name = feed.name if feed.enabled else f"{feed.name} (disabled)"
+            caching = _caching_summary(result)
+            if result.permanent_url:
+                caching += f"; moved permanently to {result.permanent_url}"
             if not result.ok:
-                return (name, "ERROR", "", "", result.error or "")
+                return (name, "ERROR", "", "", "", caching, result.error or "")
             parsed = parse_feed(
                 result.content, url=result.url, content_type=result.content_type, now=_now()
             )
             if parsed.error:
-                return (name, "ERROR", "", "", parsed.error)
+                return (name, "ERROR", "", "", "", caching, parsed.error)
             newest = max((e.published for e in parsed.entries if e.published), default=None)
             when = f"{newest:%Y-%m-%d %H:%M} UTC" if newest else "—"
-            return (name, "ok", str(len(parsed.entries)), when, parsed.warning or "")
+            languages = Counter(
+                detect_language(f"{e.title}. {e.text[:300]}", feed.language) for e in parsed.entries
+            )
+            language = languages.most_common(1)[0][0] if languages else "—"
+            items = str(len(parsed.entries))
+            return (name, "ok", items, when, language, caching, parsed.warning or "")
 
         return list(await asyncio.gather(*(one(f) for f in config.feeds)))
+
+
+def _caching_summary(result: Any) -> str:
+    """Which conditional-GET and freshness headers the server sent."""
+    state = json.loads(result.caching) if result.caching else {}
+    parts = [
+        name for key, name in (("etag", "ETag"), ("last_modified", "Last-Modified")) if key in state
+    ]
+    if result.max_age is not None:
+        parts.append(f"max-age={int(result.max_age.total_seconds())}")
+    return ", ".join(parts) or "none"
 
 
 # --- db ----------------------------------------------------------------------------------

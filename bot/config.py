@@ -35,6 +35,8 @@ __all__ = [
     "AppConfig",
     "ConfigError",
     "DigestDefaults",
+    "PollSettings",
+    "RetentionSettings",
     "Settings",
     "load_config",
     "load_feeds_file",
@@ -89,6 +91,36 @@ class DigestDefaults:
 
 
 @dataclass(frozen=True, slots=True)
+class PollSettings:
+    """How feeds are fetched (``poll:`` in feeds.yaml)."""
+
+    concurrency: int = 20
+    per_host: int = 4
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    full_text: bool = True
+    teaser_chars: int = 400
+    full_text_per_feed: int = 20
+    backlog_age: timedelta = timedelta(days=1)
+    pause_after: timedelta = timedelta(days=7)
+    max_hint: timedelta = timedelta(hours=6)
+    max_backoff: timedelta = timedelta(hours=24)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one whole fetch may take (DNS, redirects, a trickling body)."""
+        return self.timeout * 3
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """How long articles are kept, by when they were first seen."""
+
+    irrelevant: timedelta = timedelta(days=30)
+    all: timedelta = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """Everything ``feeds.yaml`` says, validated."""
 
@@ -97,8 +129,8 @@ class AppConfig:
     topics: tuple[Topic, ...]
     digest: DigestDefaults = field(default_factory=DigestDefaults)
     relevance_threshold: float = 0.5
-    poll_concurrency: int = 20
-    poll_timeout: float = 20.0
+    poll: PollSettings = field(default_factory=PollSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def topic(self, key: str) -> Topic | None:
         """The topic with this key, if configured."""
@@ -239,7 +271,31 @@ class _Digest(_Strict):
 
 class _Poll(_Strict):
     concurrency: int = Field(default=20, ge=1, le=500)
+    per_host: int = Field(default=4, ge=1, le=100)
     timeout: float = Field(default=20.0, gt=0, le=300)
+    max_size_mb: float = Field(default=10, gt=0, le=1024)
+    full_text: bool = True
+    teaser_chars: int = Field(default=400, ge=0)
+    full_text_per_feed: int = Field(default=20, ge=0)
+    backlog_age: timedelta = timedelta(days=1)
+    pause_after: timedelta = timedelta(days=7)
+    max_hint: timedelta = timedelta(hours=6)
+    max_backoff: timedelta = timedelta(hours=24)
+
+    @field_validator("backlog_age", "pause_after", "max_hint", "max_backoff", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> timedelta:
+        return parse_interval(value)
+
+
+class _Retention(_Strict):
+    irrelevant: timedelta = timedelta(days=30)
+    all: timedelta = timedelta(days=365)
+
+    @field_validator("irrelevant", "all", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> timedelta:
+        return parse_interval(value)
 
 
 class _Relevance(_Strict):
@@ -252,6 +308,7 @@ class _File(_Strict):
     digest: _Digest = _Digest()
     poll: _Poll = _Poll()
     relevance: _Relevance = _Relevance()
+    retention: _Retention = _Retention()
 
 
 def default_topics_data() -> dict[str, Any]:
@@ -324,8 +381,22 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         topics=topics,
         digest=DigestDefaults(**parsed.digest.model_dump()),
         relevance_threshold=parsed.relevance.threshold,
-        poll_concurrency=parsed.poll.concurrency,
-        poll_timeout=parsed.poll.timeout,
+        poll=PollSettings(
+            concurrency=parsed.poll.concurrency,
+            per_host=parsed.poll.per_host,
+            timeout=parsed.poll.timeout,
+            max_bytes=int(parsed.poll.max_size_mb * 1024 * 1024),
+            full_text=parsed.poll.full_text,
+            teaser_chars=parsed.poll.teaser_chars,
+            full_text_per_feed=parsed.poll.full_text_per_feed,
+            backlog_age=parsed.poll.backlog_age,
+            pause_after=parsed.poll.pause_after,
+            max_hint=parsed.poll.max_hint,
+            max_backoff=parsed.poll.max_backoff,
+        ),
+        retention=RetentionSettings(
+            irrelevant=parsed.retention.irrelevant, all=parsed.retention.all
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "Article",
+    "ArticleKey",
     "Chat",
     "Classification",
     "Entry",
@@ -49,6 +50,11 @@ class FeedState:
     last_error: str | None = None
     last_error_at: datetime | None = None
     error_count: int = 0
+    next_fetch_at: datetime | None = None
+    failing_since: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+    moved_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,20 @@ class NewArticle:
     cluster: str | None = None
     guid: str | None = None
     content_hash: str = ""
+    # the feed's own text when ``text`` is the full text fetched from the article page
+    teaser: str | None = None
+    # old items of a feed's first poll: stored, never digested or alerted
+    backlog: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleKey:
+    """What identifies a stored article, to recognise it when a feed changes it."""
+
+    id: int
+    url: str
+    guid: str | None
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)

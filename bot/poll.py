@@ -1,7 +1,8 @@
-"""One poll cycle: fetch every enabled feed concurrently, parse, classify, group and store.
+"""One poll cycle: fetch the due feeds concurrently, parse, classify, group and store.
 
 A failing feed is a ``FeedResult`` with ``error`` set and recorded on the feed in the store;
-the cycle always goes on to the other feeds.
+the cycle always goes on to the other feeds. When each feed is due next, how failures back
+off and when a feed is paused are decided by ``bot.pipeline.schedule``.
 """
 
 from __future__ import annotations
@@ -9,21 +10,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 
-from bot.config import AppConfig
-from bot.fetch.client import fetch
+from bot.config import AppConfig, Settings
+from bot.fetch.client import FetchResult, fetch, make_client
+from bot.fetch.fulltext import fetch_full_text
 from bot.models import Entry, FeedState, NewArticle
 from bot.pipeline.classify import classify
 from bot.pipeline.cluster import assign_clusters
-from bot.pipeline.parse import parse_feed
+from bot.pipeline.parse import ParsedFeed, parse_feed
+from bot.pipeline.schedule import FetchOutcome, ScheduleBounds, next_fetch_at, should_pause
 from storage import StorageError, Store
 
-__all__ = ["FeedResult", "poll_feeds", "utcnow"]
+__all__ = ["FeedResult", "poll_client", "poll_feeds", "utcnow"]
 
 log = logging.getLogger(__name__)
 STORY_WINDOW = timedelta(hours=72)
@@ -31,6 +37,15 @@ STORY_WINDOW = timedelta(hours=72)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def poll_client(settings: Settings, config: AppConfig) -> httpx.AsyncClient:
+    """The HTTP client for feeds and article pages, sized and guarded as configured."""
+    return make_client(
+        allow_private_networks=settings.allow_private_networks,
+        timeout=config.poll.timeout,
+        concurrency=config.poll.concurrency,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +57,23 @@ class FeedResult:
     status: str  # "ok", "not_modified" or "error"
     items: int = 0
     new: int = 0
+    updated: int = 0
     relevant: int = 0
     error: str | None = None
     warning: str | None = None
     newest: datetime | None = None
+    paused: bool = False  # this failure paused the feed: the admins should hear of it
+    moved_to: str | None = None  # a permanent redirect moved the feed here
 
 
 def story_id(url: str) -> str:
     """A story's id: derived from the URL of its first article."""
     return hashlib.sha1(url.encode()).hexdigest()[:16]
+
+
+def content_hash(entry: Entry) -> str:
+    """What a feed says of an item; a change means the article was edited."""
+    return hashlib.sha256(f"{entry.title}\n{entry.text}".encode()).hexdigest()
 
 
 async def poll_feeds(
@@ -61,22 +84,19 @@ async def poll_feeds(
     now: Callable[[], datetime] = utcnow,
     on_done: Callable[[FeedResult], None] | None = None,
     due_only: bool = False,
+    rng: random.Random | None = None,
 ) -> list[FeedResult]:
-    """Poll every enabled stored feed once (with ``due_only``, only those whose ``interval``
-    has passed since their last fetch); one result per polled feed, in feed-name order."""
+    """Poll every enabled, unpaused feed once (with ``due_only``, only those whose
+    ``next_fetch_at`` has come); one result per polled feed, in feed-name order."""
     feeds = await store.list_feeds(enabled_only=True)
     if due_only:
         at = now()
-        feeds = [
-            f for f in feeds if f.last_fetched_at is None or at - f.last_fetched_at >= f.interval
-        ]
-    limit = asyncio.Semaphore(max(1, config.poll_concurrency))
-    # storing is serialised so that two feeds carrying the same story in one cycle join one story
-    store_lock = asyncio.Lock()
+        feeds = [f for f in feeds if f.next_fetch_at is None or f.next_fetch_at <= at]
+    cycle = _Cycle(store, config, client, now, rng or random.Random())
 
     async def one(feed: FeedState) -> FeedResult:
-        async with limit:
-            result = await _poll_feed(store, config, client, feed, now, store_lock)
+        async with cycle.limit:
+            result = await cycle.poll(feed)
         if on_done is not None:
             on_done(result)
         return result
@@ -84,37 +104,88 @@ async def poll_feeds(
     return list(await asyncio.gather(*(one(feed) for feed in feeds)))
 
 
-async def _poll_feed(
-    store: Store,
-    config: AppConfig,
-    client: httpx.AsyncClient,
-    feed: FeedState,
-    now: Callable[[], datetime],
-    store_lock: asyncio.Lock,
-) -> FeedResult:
-    try:
-        fetched = await fetch(
-            client, feed.url, caching=feed.caching, deadline=config.poll_timeout * 3
+class _Cycle:
+    """The shared state of one cycle: limits, the clock, the store lock."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: AppConfig,
+        client: httpx.AsyncClient,
+        now: Callable[[], datetime],
+        rng: random.Random,
+    ) -> None:
+        self.store, self.config, self.client, self.now, self.rng = store, config, client, now, rng
+        self.settings = config.poll
+        self.limit = asyncio.Semaphore(self.settings.concurrency)
+        self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.settings.per_host)
         )
+        # storing is serialised so two feeds carrying one story in one cycle join one story
+        self.store_lock = asyncio.Lock()
+        self.bounds = ScheduleBounds(
+            max_hint=self.settings.max_hint, max_backoff=self.settings.max_backoff
+        )
+
+    async def get(self, url: str, caching: str | None = None) -> FetchResult:
+        async with self.hosts[(urlsplit(url).hostname or "").lower()]:
+            return await fetch(
+                self.client,
+                url,
+                caching=caching,
+                max_bytes=self.settings.max_bytes,
+                deadline=self.settings.deadline,
+            )
+
+    def next_due(self, feed: FeedState, outcome: FetchOutcome) -> datetime:
+        jitter = self.rng.uniform(-1.0, 1.0)
+        return next_fetch_at(self.now(), feed.interval, outcome, jitter=jitter, bounds=self.bounds)
+
+    async def poll(self, feed: FeedState) -> FeedResult:
+        try:
+            return await self._poll(feed)
+        except StorageError as exc:
+            log.error("feed %s: %s", feed.name, exc)
+            return FeedResult(feed.name, feed.url, "error", error=str(exc))
+        except Exception as exc:  # one broken feed never stops the cycle
+            log.exception("feed %s: unexpected error", feed.name)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return await self._failed(feed, FetchResult("error", feed.url, error=error))
+
+    async def _poll(self, feed: FeedState) -> FeedResult:
+        fetched = await self.get(feed.url, feed.caching)
+        moved_to = None
+        if fetched.permanent_url and await self.store.move_feed(feed.id, fetched.permanent_url):
+            moved_to = fetched.permanent_url
+            log.warning("feed %s moved permanently to %s: update feeds.yaml", feed.name, moved_to)
         if fetched.status == "not_modified":
-            await store.record_fetch(feed.id, now(), not_modified=True)
-            return FeedResult(feed.name, feed.url, "not_modified")
+            outcome = FetchOutcome(True, max_age=fetched.max_age, retry_after=fetched.retry_after)
+            await self.store.record_fetch(
+                feed.id, self.now(), not_modified=True, next_fetch_at=self.next_due(feed, outcome)
+            )
+            return FeedResult(feed.name, feed.url, "not_modified", moved_to=moved_to)
         if not fetched.ok:
-            return await _failed(store, feed, now(), fetched.error or "fetch failed")
-        # CPU work off the event loop, so the bot keeps answering while a cycle runs
+            return replace(await self._failed(feed, fetched), moved_to=moved_to)
         parsed = await asyncio.to_thread(
             parse_feed,
             fetched.content,
             url=fetched.url,
             content_type=fetched.content_type,
-            now=now(),
+            now=self.now(),
         )
         if parsed.error:
-            return await _failed(store, feed, now(), parsed.error)
-        async with store_lock:
-            new, relevant = await _store_entries(store, config, feed, parsed.entries, now())
-            await store.record_fetch(feed.id, now(), caching=fetched.caching)
-        newest = max((e.published for e in parsed.entries if e.published), default=None)
+            return await self._failed(feed, replace(fetched, status="error", error=parsed.error))
+        new, updated, relevant = await self._store(feed, parsed)
+        ttl = timedelta(minutes=parsed.ttl_minutes) if parsed.ttl_minutes else None
+        outcome = FetchOutcome(
+            True, max_age=fetched.max_age, retry_after=fetched.retry_after, ttl=ttl
+        )
+        await self.store.record_fetch(
+            feed.id,
+            self.now(),
+            caching=fetched.caching,
+            next_fetch_at=self.next_due(feed, outcome),
+        )
         if parsed.warning:
             log.warning("feed %s: %s", feed.name, parsed.warning)
         return FeedResult(
@@ -123,81 +194,142 @@ async def _poll_feed(
             "ok",
             items=len(parsed.entries),
             new=new,
+            updated=updated,
             relevant=relevant,
             warning=parsed.warning,
-            newest=newest,
+            newest=max((e.published for e in parsed.entries if e.published), default=None),
+            moved_to=moved_to,
         )
-    except StorageError as exc:
-        log.error("feed %s: %s", feed.name, exc)
-        return FeedResult(feed.name, feed.url, "error", error=str(exc))
-    except Exception as exc:  # one broken feed never stops the cycle
-        log.exception("feed %s: unexpected error", feed.name)
-        return await _failed(store, feed, now(), f"internal error: {type(exc).__name__}: {exc}")
 
-
-async def _failed(store: Store, feed: FeedState, at: datetime, error: str) -> FeedResult:
-    log.warning("feed %s: %s", feed.name, error)
-    try:
-        await store.record_fetch(feed.id, at, error=error)
-    except StorageError as exc:
-        log.error("feed %s: cannot record the error: %s", feed.name, exc)
-    return FeedResult(feed.name, feed.url, "error", error=error)
-
-
-async def _store_entries(
-    store: Store,
-    config: AppConfig,
-    feed: FeedState,
-    entries: Sequence[Entry],
-    at: datetime,
-) -> tuple[int, int]:
-    known = await store.known_urls([e.url for e in entries])
-    fresh = list({e.url: e for e in entries if e.url not in known}.values())
-    if not fresh:
-        return 0, 0
-    fresh.sort(key=lambda e: e.published or at)
-    heads = await store.recent_story_heads(at - STORY_WINDOW)
-    clusters = assign_clusters(
-        [*heads, *((story_id(e.url), e.title, e.published or at) for e in fresh)],
-        window=STORY_WINDOW,
-    )[len(heads) :]
-    articles = await asyncio.to_thread(_classify_entries, config, feed, fresh, clusters, at)
-    inserted = await store.add_articles(feed.id, articles)
-    return len(inserted), sum(1 for a in articles if a.relevant)
-
-
-def _classify_entries(
-    config: AppConfig,
-    feed: FeedState,
-    fresh: Sequence[Entry],
-    clusters: Sequence[str],
-    at: datetime,
-) -> list[NewArticle]:
-    articles = []
-    for entry, cluster in zip(fresh, clusters, strict=True):
-        verdict = classify(
-            entry.title,
-            entry.text,
-            config.topics,
-            language_hint=entry.language or feed.language,
+    async def _failed(self, feed: FeedState, fetched: FetchResult) -> FeedResult:
+        error = fetched.error or "fetch failed"
+        at = self.now()
+        log.warning("feed %s: %s", feed.name, error)
+        outcome = FetchOutcome(
+            False, error_count=feed.error_count + 1, retry_after=fetched.retry_after
         )
-        relevant = verdict.relevance_score >= config.relevance_threshold
-        articles.append(
-            NewArticle(
-                url=entry.url,
-                title=entry.title,
-                text=entry.text,
-                summary=verdict.summary,
-                language=verdict.language,
-                published=entry.published or at,
-                fetched=at,
-                relevant=relevant,
-                relevance_score=verdict.relevance_score,
-                reason=verdict.reason,
-                topics=verdict.topics,
-                cluster=cluster,
-                guid=entry.guid,
-                content_hash=hashlib.sha256(f"{entry.title}\n{entry.text}".encode()).hexdigest(),
+        paused = False
+        try:
+            await self.store.record_fetch(
+                feed.id, at, error=error, next_fetch_at=self.next_due(feed, outcome)
             )
-        )
-    return articles
+            if should_pause(feed.failing_since or at, at, self.settings.pause_after):
+                reason = f"failing since {(feed.failing_since or at):%Y-%m-%d %H:%M} UTC: {error}"
+                await self.store.pause_feed(feed.id, at, reason)
+                paused = True
+                log.warning("feed %s paused: %s", feed.name, reason)
+        except StorageError as exc:
+            log.error("feed %s: cannot record the error: %s", feed.name, exc)
+        return FeedResult(feed.name, feed.url, "error", error=error, paused=paused)
+
+    async def _store(self, feed: FeedState, parsed: ParsedFeed) -> tuple[int, int, int]:
+        """Store new articles and edits of known ones: (new, updated, relevant among new)."""
+        entries = list({e.url: e for e in parsed.entries}.values())
+        if not entries:
+            return 0, 0, 0
+        guid_counts = Counter(e.guid for e in entries if e.guid)
+        # a GUID counts only when it is not shared by several items (some feeds repeat one)
+        trusted = {e.guid for e in entries if e.guid and guid_counts[e.guid] == 1}
+        keys = await self.store.find_articles(feed.id, [e.url for e in entries], list(trusted))
+        by_url = {k.url: k for k in keys}
+        by_guid = {k.guid: k for k in keys if k.guid in trusted}
+        fresh: list[Entry] = []
+        edited: list[tuple[int, Entry]] = []
+        for entry in entries:
+            key = by_url.get(entry.url) or by_guid.get(entry.guid or "")
+            if key is None:
+                fresh.append(entry)
+            elif key.content_hash != content_hash(entry):
+                edited.append((key.id, entry))
+        full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
+        at = self.now()
+        async with self.store_lock:
+            new_articles = await self._new_articles(feed, fresh, full_texts, at)
+            inserted = await self.store.add_articles(feed.id, new_articles)
+            for article_id, entry in edited:
+                (article,) = await asyncio.to_thread(
+                    self._articles, feed, [entry], full_texts, [None], at
+                )
+                await self.store.update_article(article_id, article, at)
+        return len(inserted), len(edited), sum(1 for a in new_articles if a.relevant)
+
+    async def _full_texts(self, entries: Sequence[Entry]) -> dict[str, str]:
+        """The article pages' main text for new items that carry only a teaser."""
+        if not self.settings.full_text:
+            return {}
+        short = [e for e in entries if len(e.text) < self.settings.teaser_chars]
+        short.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
+        wanted = short[: self.settings.full_text_per_feed]
+
+        async def one(entry: Entry) -> tuple[str, str | None]:
+            async with self.hosts[(urlsplit(entry.url).hostname or "").lower()]:
+                text = await fetch_full_text(
+                    self.client,
+                    entry.url,
+                    max_bytes=self.settings.max_bytes,
+                    deadline=self.settings.deadline,
+                )
+            return entry.url, text
+
+        pages = await asyncio.gather(*(one(e) for e in wanted))
+        # a page whose main text is no longer than the teaser adds nothing: keep the teaser
+        return {url: text for url, text in pages if text and len(text) > len(_teaser(entries, url))}
+
+    async def _new_articles(
+        self, feed: FeedState, fresh: list[Entry], full_texts: dict[str, str], at: datetime
+    ) -> list[NewArticle]:
+        fresh.sort(key=lambda e: e.published or at)
+        heads = await self.store.recent_story_heads(at - STORY_WINDOW)
+        clusters = assign_clusters(
+            [*heads, *((story_id(e.url), e.title, e.published or at) for e in fresh)],
+            window=STORY_WINDOW,
+        )[len(heads) :]
+        articles = await asyncio.to_thread(self._articles, feed, fresh, full_texts, clusters, at)
+        if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
+            oldest = at - self.settings.backlog_age
+            articles = [replace(a, backlog=a.published < oldest) for a in articles]
+        return articles
+
+    def _articles(
+        self,
+        feed: FeedState,
+        entries: Sequence[Entry],
+        full_texts: dict[str, str],
+        clusters: Sequence[str | None],
+        at: datetime,
+    ) -> list[NewArticle]:
+        """Classify entries (CPU work: called in a thread)."""
+        articles = []
+        for entry, cluster in zip(entries, clusters, strict=True):
+            full = full_texts.get(entry.url)
+            text = full or entry.text
+            verdict = classify(
+                entry.title,
+                text,
+                self.config.topics,
+                language_hint=entry.language or feed.language,
+            )
+            articles.append(
+                NewArticle(
+                    url=entry.url,
+                    title=entry.title,
+                    text=text,
+                    teaser=entry.text if full else None,
+                    summary=verdict.summary,
+                    language=verdict.language,
+                    published=entry.published or at,
+                    fetched=at,
+                    relevant=verdict.relevance_score >= self.config.relevance_threshold,
+                    relevance_score=verdict.relevance_score,
+                    reason=verdict.reason,
+                    topics=verdict.topics,
+                    cluster=cluster,
+                    guid=entry.guid,
+                    content_hash=content_hash(entry),
+                )
+            )
+        return articles
+
+
+def _teaser(entries: Sequence[Entry], url: str) -> str:
+    return next((e.text for e in entries if e.url == url), "")

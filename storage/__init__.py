@@ -14,7 +14,15 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
+from bot.models import (
+    Article,
+    ArticleKey,
+    Chat,
+    FeedConfig,
+    FeedState,
+    NewArticle,
+    Subscription,
+)
 
 __all__ = ["StorageError", "Store", "open_store", "redact_url"]
 
@@ -31,14 +39,27 @@ class Store(Protocol):
     async def sync_feeds(self, feeds: Sequence[FeedConfig], now: datetime) -> None:
         """Make the stored config feeds match ``feeds.yaml``.
 
-        New feeds are added; a known feed (same URL, or same name) takes the configured name,
-        URL, language, interval and enabled flag and keeps its fetch state; config feeds no
-        longer in the file are disabled, never deleted (their articles stay).
+        New feeds are added; a known feed (same URL, same name, or moved by a permanent
+        redirect from that URL) takes the configured name, language, interval and enabled flag
+        and keeps its fetch state (and its moved URL); config feeds no longer in the file are
+        disabled, never deleted (their articles stay).
         """
         ...
 
     async def list_feeds(self, *, enabled_only: bool = False) -> list[FeedState]:
-        """Every stored feed, by name."""
+        """Every stored feed, by name; ``enabled_only``: enabled and not paused."""
+        ...
+
+    async def pause_feed(self, feed_id: int, now: datetime, reason: str) -> None:
+        """Stop polling a feed (it keeps failing); ``reason`` says why, for the admins."""
+        ...
+
+    async def resume_feed(self, feed_id: int, now: datetime) -> None:
+        """Poll a paused feed again, now, with a clean error streak."""
+        ...
+
+    async def move_feed(self, feed_id: int, url: str) -> bool:
+        """A permanent redirect: poll ``url`` from now on (False when another feed has it)."""
         ...
 
     async def record_fetch(
@@ -49,6 +70,7 @@ class Store(Protocol):
         error: str | None = None,
         caching: str | None = None,
         not_modified: bool = False,
+        next_fetch_at: datetime | None = None,
     ) -> None:
         """Record one fetch of a feed.
 
@@ -56,7 +78,8 @@ class Store(Protocol):
         caching value replaced by ``caching`` (kept as it is for a 304, ``not_modified``).
         Failure: ``last_error``/``last_error_at`` set and ``error_count`` increased; the
         caching value is kept. ``last_error`` stays as history: it is current only while
-        ``last_error_at`` is later than ``last_success_at``.
+        ``last_error_at`` is later than ``last_success_at``. ``failing_since`` marks the first
+        error of the current streak. ``next_fetch_at`` is when the feed is due again.
         """
         ...
 
@@ -74,6 +97,24 @@ class Store(Protocol):
         """Those of ``urls`` that are already stored."""
         ...
 
+    async def find_articles(
+        self, feed_id: int, urls: Sequence[str], guids: Sequence[str]
+    ) -> list[ArticleKey]:
+        """Stored articles with one of ``urls`` (any feed), or one of ``guids`` in this feed."""
+        ...
+
+    async def update_article(self, article_id: int, article: NewArticle, now: datetime) -> None:
+        """A feed changed an article (title, text, link): store its new content and verdict.
+
+        Its first-seen time, story and backlog flag stay: an edit is never a new article.
+        """
+        ...
+
+    async def prune(self, *, irrelevant_before: datetime, all_before: datetime) -> int:
+        """Delete irrelevant articles first seen before ``irrelevant_before`` and all articles
+        first seen before ``all_before``; return how many were deleted."""
+        ...
+
     async def latest_articles(
         self,
         *,
@@ -82,9 +123,11 @@ class Store(Protocol):
         since: datetime | None = None,
         seen_since: datetime | None = None,
         relevant_only: bool = True,
+        include_backlog: bool = True,
     ) -> list[Article]:
         """Newest articles first (by publication date), optionally with any of ``topics``,
-        published at or after ``since``, first stored at or after ``seen_since``."""
+        published at or after ``since``, first stored at or after ``seen_since``; without
+        ``include_backlog``, not the old items of a feed's first poll."""
         ...
 
     def iter_articles(self) -> AsyncIterator[Article]:

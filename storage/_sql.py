@@ -10,14 +10,33 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Row, event, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot.models import Article, Chat, FeedConfig, FeedState, NewArticle, Subscription
+from bot.models import (
+    Article,
+    ArticleKey,
+    Chat,
+    FeedConfig,
+    FeedState,
+    NewArticle,
+    Subscription,
+)
 from storage import StorageError, redact_url
 from storage.schema import article_topics, articles, chats, feeds, subscriptions
 
@@ -121,8 +140,13 @@ class SqlStore:
                 if conn.dialect.name == "postgresql":
                     # processes starting together sync one after the other
                     await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SYNC_LOCK})")
-                stored = (await conn.execute(select(feeds.c.id, feeds.c.name, feeds.c.url))).all()
+                stored = (
+                    await conn.execute(
+                        select(feeds.c.id, feeds.c.name, feeds.c.url, feeds.c.moved_from)
+                    )
+                ).all()
                 by_url = {row.url: row.id for row in stored}
+                moved = {row.moved_from: row.id for row in stored if row.moved_from}
                 by_name = {row.name.lower(): row.id for row in stored}
                 seen: set[int] = set()
                 for feed in feeds_:
@@ -134,7 +158,13 @@ class SqlStore:
                         "enabled": feed.enabled,
                         "source": "config",
                     }
-                    feed_id = by_url.get(feed.url) or by_name.get(feed.name.lower())
+                    feed_id = (
+                        by_url.get(feed.url)
+                        or moved.get(feed.url)
+                        or by_name.get(feed.name.lower())
+                    )
+                    if feed_id is not None and moved.get(feed.url) == feed_id:
+                        del values["url"]  # keep the URL a permanent redirect moved it to
                     if feed_id is None:
                         result = await conn.execute(
                             insert(feeds).values(**values, error_count=0, created_at=now)
@@ -163,7 +193,7 @@ class SqlStore:
     async def list_feeds(self, *, enabled_only: bool = False) -> list[FeedState]:
         query = select(feeds).order_by(feeds.c.name)
         if enabled_only:
-            query = query.where(feeds.c.enabled.is_(True))
+            query = query.where(feeds.c.enabled.is_(True), feeds.c.paused_at.is_(None))
         with _wrapped("listing feeds"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
@@ -177,17 +207,65 @@ class SqlStore:
         error: str | None = None,
         caching: str | None = None,
         not_modified: bool = False,
+        next_fetch_at: datetime | None = None,
     ) -> None:
-        values: dict[str, Any] = {"last_fetched_at": now}
+        values: dict[str, Any] = {"last_fetched_at": now, "next_fetch_at": next_fetch_at}
         if error is None:
-            values.update(last_success_at=now, error_count=0)
+            values.update(last_success_at=now, error_count=0, failing_since=None)
             if not not_modified:
                 values["caching"] = caching
         else:
-            values.update(last_error=error, last_error_at=now, error_count=feeds.c.error_count + 1)
+            values.update(
+                last_error=error,
+                last_error_at=now,
+                error_count=feeds.c.error_count + 1,
+                failing_since=func.coalesce(feeds.c.failing_since, now),
+            )
         with _wrapped("recording a fetch"):
             async with self._engine.begin() as conn:
                 await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+    async def pause_feed(self, feed_id: int, now: datetime, reason: str) -> None:
+        with _wrapped("pausing a feed"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(feeds)
+                    .where(feeds.c.id == feed_id)
+                    .values(paused_at=now, paused_reason=reason)
+                )
+
+    async def resume_feed(self, feed_id: int, now: datetime) -> None:
+        with _wrapped("resuming a feed"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(feeds)
+                    .where(feeds.c.id == feed_id)
+                    .values(
+                        paused_at=None,
+                        paused_reason=None,
+                        failing_since=None,
+                        error_count=0,
+                        next_fetch_at=now,
+                    )
+                )
+
+    async def move_feed(self, feed_id: int, url: str) -> bool:
+        with _wrapped("moving a feed"):
+            async with self._engine.begin() as conn:
+                taken = await conn.execute(
+                    select(feeds.c.id).where(feeds.c.url == url, feeds.c.id != feed_id)
+                )
+                if taken.first() is not None:
+                    return False
+                old = (await conn.execute(select(feeds).where(feeds.c.id == feed_id))).first()
+                if old is None:
+                    return False
+                await conn.execute(
+                    update(feeds)
+                    .where(feeds.c.id == feed_id)
+                    .values(url=url, moved_from=old.moved_from or old.url, caching=None)
+                )
+                return True
 
     # --- articles ----------------------------------------------------------------------
 
@@ -211,6 +289,8 @@ class SqlStore:
                 "relevance_score": a.relevance_score,
                 "relevance_reason": a.reason,
                 "cluster": a.cluster,
+                "teaser": a.teaser,
+                "backlog": a.backlog,
             }
             for a in unique
         ]
@@ -240,6 +320,72 @@ class SqlStore:
                 result = await conn.execute(select(articles.c.url).where(articles.c.url.in_(urls)))
                 return {row.url for row in result}
 
+    async def find_articles(
+        self, feed_id: int, urls: Sequence[str], guids: Sequence[str]
+    ) -> list[ArticleKey]:
+        if not urls and not guids:
+            return []
+        condition: ColumnElement[bool] = articles.c.url.in_(urls)
+        if guids:
+            condition = or_(condition, (articles.c.feed_id == feed_id) & articles.c.guid.in_(guids))
+        query = select(
+            articles.c.id, articles.c.url, articles.c.guid, articles.c.content_hash
+        ).where(condition)
+        with _wrapped("looking up articles"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [ArticleKey(row.id, row.url, row.guid, row.content_hash) for row in rows]
+
+    async def update_article(self, article_id: int, article: NewArticle, now: datetime) -> None:
+        values = {
+            "title": article.title,
+            "text": article.text,
+            "teaser": article.teaser,
+            "summary": article.summary,
+            "language": article.language,
+            "published_at": article.published,
+            "content_hash": article.content_hash,
+            "relevant": article.relevant,
+            "relevance_score": article.relevance_score,
+            "relevance_reason": article.reason,
+            "guid": article.guid,
+            "updated_at": now,
+        }
+        with _wrapped("updating an article"):
+            async with self._engine.begin() as conn:
+                taken = await conn.execute(
+                    select(articles.c.id).where(
+                        articles.c.url == article.url, articles.c.id != article_id
+                    )
+                )
+                if taken.first() is None:
+                    values["url"] = article.url
+                await conn.execute(
+                    update(articles).where(articles.c.id == article_id).values(**values)
+                )
+                await conn.execute(
+                    delete(article_topics).where(article_topics.c.article_id == article_id)
+                )
+                if article.topics:
+                    await conn.execute(
+                        insert(article_topics),
+                        [{"article_id": article_id, "topic": t} for t in article.topics],
+                    )
+
+    async def prune(self, *, irrelevant_before: datetime, all_before: datetime) -> int:
+        doomed = or_(
+            articles.c.fetched_at < all_before,
+            (articles.c.fetched_at < irrelevant_before) & articles.c.relevant.is_(False),
+        )
+        with _wrapped("pruning articles"):
+            async with self._engine.begin() as conn:
+                ids = select(articles.c.id).where(doomed)
+                await conn.execute(
+                    delete(article_topics).where(article_topics.c.article_id.in_(ids))
+                )
+                result = await conn.execute(delete(articles).where(doomed))
+                return int(result.rowcount or 0)
+
     def _article_query(self) -> Any:
         return select(articles, feeds.c.name.label("feed_name")).outerjoin(
             feeds, feeds.c.id == articles.c.feed_id
@@ -253,8 +399,11 @@ class SqlStore:
         since: datetime | None = None,
         seen_since: datetime | None = None,
         relevant_only: bool = True,
+        include_backlog: bool = True,
     ) -> list[Article]:
         query = self._article_query()
+        if not include_backlog:
+            query = query.where(articles.c.backlog.is_(False))
         if relevant_only:
             query = query.where(articles.c.relevant.is_(True))
         if since is not None:
@@ -475,6 +624,11 @@ def _feed_state(row: Row[Any]) -> FeedState:
         last_error=row.last_error,
         last_error_at=row.last_error_at,
         error_count=row.error_count,
+        next_fetch_at=row.next_fetch_at,
+        failing_since=row.failing_since,
+        paused_at=row.paused_at,
+        paused_reason=row.paused_reason,
+        moved_from=row.moved_from,
     )
 
 

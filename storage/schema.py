@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 __all__ = [
@@ -92,6 +93,15 @@ feeds = Table(
     Column("last_error_at", UTCDateTime),
     Column("error_count", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # when the feed is next due (interval, server hints, backoff and jitter applied)
+    Column("next_fetch_at", UTCDateTime),
+    # the first error of the current streak; None while the feed works
+    Column("failing_since", UTCDateTime),
+    # set when azby paused the feed itself (failing too long); cleared on resume
+    Column("paused_at", UTCDateTime),
+    Column("paused_reason", Text),
+    # the configured URL when a permanent redirect moved the feed to ``url``
+    Column("moved_from", Text),
 )
 
 articles = Table(
@@ -112,7 +122,14 @@ articles = Table(
     Column("relevance_score", Float, nullable=False),
     Column("relevance_reason", Text, nullable=False),
     Column("cluster", String(64)),
+    # the feed's own text when the full text was fetched from the article page
+    Column("teaser", Text),
+    # stored on a feed's first poll but older than the backlog age: never digested or alerted
+    Column("backlog", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", UTCDateTime),
     Index("ix_articles_relevant_published_at", "relevant", "published_at"),
+    Index("ix_articles_feed_id_guid", "feed_id", "guid"),
+    Index("ix_articles_fetched_at", "fetched_at"),
 )
 
 article_topics = Table(

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import itertools
 import json
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -26,6 +29,8 @@ __all__ = [
     "FetchResult",
     "fetch",
     "make_client",
+    "max_age",
+    "retry_after",
 ]
 
 USER_AGENT = (
@@ -53,10 +58,67 @@ class FetchResult:
     http_status: int | None = None
     caching: str | None = None
     error: str | None = None
+    max_age: timedelta | None = None
+    retry_after: timedelta | None = None
+    # where a chain of permanent redirects (301, 308) from the requested URL ended
+    permanent_url: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def max_age(headers: httpx.Headers) -> timedelta | None:
+    """``Cache-Control: max-age=N`` (None with no-store/no-cache or without one)."""
+    directives = [d.strip().lower() for d in headers.get("Cache-Control", "").split(",")]
+    if "no-store" in directives or "no-cache" in directives:
+        return None
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name == "max-age" and value.strip().strip('"').isdigit():
+            return timedelta(seconds=int(value.strip().strip('"')))
+    return None
+
+
+def retry_after(headers: httpx.Headers, now: datetime) -> timedelta | None:
+    """``Retry-After`` as seconds or an HTTP date, relative to ``now``."""
+    value = headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(timedelta(0), when - now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hints:
+    max_age: timedelta | None
+    retry_after: timedelta | None
+    permanent_url: str | None
+
+    def apply(self, result: FetchResult) -> FetchResult:
+        return replace(
+            result,
+            max_age=self.max_age,
+            retry_after=self.retry_after,
+            permanent_url=self.permanent_url,
+        )
+
+
+def _permanent_url(requested: str, response: httpx.Response) -> str | None:
+    hops = [*response.history, response]
+    moved = None
+    for hop, following in itertools.pairwise(hops):
+        if hop.status_code not in (301, 308):
+            break
+        moved = str(following.url)
+    return moved if moved and moved != requested else None
 
 
 def _blocked(address: str) -> bool:
@@ -170,15 +232,18 @@ async def _fetch(
     client: httpx.AsyncClient, url: str, caching: str | None, max_bytes: int
 ) -> FetchResult:
     async with client.stream("GET", url, headers=_conditional_headers(caching)) as response:
-        if response.status_code == 304:
-            return FetchResult("not_modified", str(response.url), http_status=304, caching=caching)
-        if response.status_code >= 400:
-            return FetchResult(
-                "error",
-                str(response.url),
-                http_status=response.status_code,
-                error=f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-            )
+        hints = _Hints(
+            max_age(response.headers),
+            retry_after(response.headers, datetime.now(UTC)),
+            _permanent_url(url, response),
+        )
+        final = str(response.url)
+        status = response.status_code
+        if status == 304:
+            return hints.apply(FetchResult("not_modified", final, http_status=304, caching=caching))
+        if status >= 400:
+            error = f"HTTP {status} {response.reason_phrase}".strip()
+            return hints.apply(FetchResult("error", final, http_status=status, error=error))
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             return _too_large(response, max_bytes)
@@ -189,14 +254,16 @@ async def _fetch(
             if size > max_bytes:
                 return _too_large(response, max_bytes)
             chunks.append(chunk)
-        return FetchResult(
+        content_type = response.headers.get("Content-Type")
+        ok = FetchResult(
             "ok",
-            str(response.url),
+            final,
             content=b"".join(chunks),
-            content_type=response.headers.get("Content-Type"),
-            http_status=response.status_code,
+            content_type=content_type,
+            http_status=status,
             caching=_caching(response),
         )
+        return hints.apply(ok)
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> FetchResult:

@@ -17,8 +17,8 @@ from telegram.ext import (
 )
 
 from bot.config import AppConfig, Settings
-from bot.fetch.client import make_client
 from bot.jobs import digest_tick, poll_job
+from bot.poll import poll_client
 from bot.telegram import handlers
 from storage import open_store
 
@@ -66,11 +66,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
     await store.sync_feeds(config.feeds, utcnow())
     application.bot_data["services"] = handlers.Services(settings, config, store)
-    application.bot_data["http"] = make_client(
-        allow_private_networks=settings.allow_private_networks,
-        timeout=config.poll_timeout,
-        concurrency=config.poll_concurrency,
-    )
+    application.bot_data["http"] = poll_client(settings, config)
     commands = [BotCommand(name, description) for name, description in handlers.BASIC_COMMANDS]
     commands += [BotCommand(t.key, (t.description or t.title)[:256]) for t in config.topics]
     await application.bot.set_my_commands(commands[:100])

@@ -119,6 +119,7 @@ def test_commands_answered_after_the_first_poll(
         f"  - {{name: Down, url: '{feeds.url('/down/rss')}'}}\n"
         # the fixtures are dated November 2026: keep them inside the digest window for years
         "digest: {story_age: 3650d}\n"
+        "poll: {full_text: false, backlog_age: 3650d}\n"
     )
     bot = start_bot(tmp_path, telegram, feeds_yaml)
     try:

@@ -43,7 +43,10 @@ def env(tmp_path: Path, feeds: FeedServerThread) -> dict[str, str]:
         f"  - {{name: Trend, url: '{feeds.url('/trend')}', language: en}}\n"
         f"  - {{name: BelTA, url: '{feeds.url('/belta')}', language: ru}}\n"
         f"  - {{name: Broken, url: '{feeds.url('/broken')}'}}\n"
-        "digest: {story_age: 3650d}\n",
+        "digest: {story_age: 3650d}\n"
+        # fixture items link to the real outlets (no full text: tests stay offline); they
+        # are dated November 2026, so the first poll must not file them as backlog
+        "poll: {full_text: false, backlog_age: 3650d}\n",
         encoding="utf-8",
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AZBY_")}

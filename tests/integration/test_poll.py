@@ -44,14 +44,19 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     await store.close()
 
 
-def config_for(server: FeedServer, *paths: str, timeout: float = 1.0) -> AppConfig:
+def config_for(
+    server: FeedServer, *paths: str, timeout: float = 1.0, extra: str = "  full_text: false\n"
+) -> AppConfig:
+    """Feeds on the local server. Full text is off unless asked for: fixture items link to
+    the real outlets, and tests never touch the internet."""
     feeds = "".join(f"  - name: {p.strip('/')}\n    url: {server.url(p)}\n" for p in paths)
-    return parse_feeds_yaml(f"feeds:\n{feeds}poll:\n  timeout: {timeout}\n", Path("feeds.yaml"))
+    text = f"feeds:\n{feeds}poll:\n  timeout: {timeout}\n{extra}"
+    return parse_feeds_yaml(text, Path("feeds.yaml"))
 
 
 async def poll(store: Store, config: AppConfig) -> dict[str, FeedResult]:
     await store.sync_feeds(config.feeds, NOW)
-    async with make_client(allow_private_networks=True, timeout=config.poll_timeout) as client:
+    async with make_client(allow_private_networks=True, timeout=config.poll.timeout) as client:
         results = await poll_feeds(store, config, client, now=lambda: NOW)
     return {r.feed: r for r in results}
 
