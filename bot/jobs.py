@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from datetime import UTC, datetime
 
 import httpx
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -17,7 +19,7 @@ from bot.poll import poll_feeds
 from bot.telegram.handlers import NO_PREVIEW, Services, build_digest, digest_start
 from storage import StorageError
 
-__all__ = ["digest_tick", "poll_job"]
+__all__ = ["digest_tick", "notify_admins", "poll_job", "retention_job"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,15 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     if not results and due_only:
         return
+    for result in results:
+        if result.paused:
+            await notify_admins(
+                context.bot,
+                services.settings.admin_ids,
+                f"⏸ Feed <b>{html.escape(result.feed)}</b> was paused: it kept failing "
+                f"for {services.config.poll.pause_after.days or 1} day(s).\n"
+                f"Last error: {html.escape(result.error or 'unknown')}",
+            )
     failed = sum(1 for r in results if r.status == "error")
     log.info(
         "poll cycle finished: %d feeds, %d failed, %d new articles, %d relevant",
@@ -49,6 +60,36 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         sum(r.new for r in results),
         sum(r.relevant for r in results),
     )
+
+
+async def notify_admins(bot: Bot, admin_ids: frozenset[int], text: str) -> int:
+    """Tell every bot admin (``AZBY_ADMIN_IDS``); returns how many were reached. An admin
+    who never started a chat with the bot cannot be reached: logged, not raised."""
+    reached = 0
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+            reached += 1
+        except TelegramError as exc:
+            log.warning("cannot notify admin %s: %s", admin_id, exc)
+    if not admin_ids:
+        log.warning("no AZBY_ADMIN_IDS to notify: %s", text)
+    return reached
+
+
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete irrelevant articles after ``retention.irrelevant`` and all after ``retention.all``."""
+    services: Services = context.bot_data["services"]
+    now = datetime.now(UTC)
+    retention = services.config.retention
+    try:
+        deleted = await services.store.prune(
+            irrelevant_before=now - retention.irrelevant, all_before=now - retention.all
+        )
+    except StorageError as exc:
+        log.error("retention: %s", exc)
+        return
+    log.info("retention: %d old articles deleted", deleted)
 
 
 async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:

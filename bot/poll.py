@@ -239,7 +239,7 @@ class _Cycle:
             key = by_url.get(entry.url) or by_guid.get(entry.guid or "")
             if key is None:
                 fresh.append(entry)
-            elif key.content_hash != content_hash(entry):
+            elif key.content_hash != content_hash(entry) or key.url != entry.url:
                 edited.append((key.id, entry))
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()

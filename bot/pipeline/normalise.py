@@ -6,6 +6,7 @@ ports, fragments and tracking parameters dropped, and the remaining query sorted
 
 from __future__ import annotations
 
+import re
 import time
 from calendar import timegm
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ TRACKING_PARAMETERS = frozenset(
     }
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "at_", "pk_", "hsa_")
+_MOBILE_HOST = re.compile(r"^(?:m|mobile|amp)\.(?=[^.]+\.[^.]+)")
+_AMP_PARAMETERS = frozenset({"amp", "outputtype", "output", "_amp"})
 
 
 def http_url(url: str) -> bool:
@@ -48,7 +51,19 @@ def canonical_url(url: str) -> str:
         if key.lower() not in TRACKING_PARAMETERS and not key.lower().startswith(_TRACKING_PREFIXES)
     ]
     path = parts.path or "/"
+    # mobile and AMP copies of an article are the article
+    host = _MOBILE_HOST.sub("", host)
+    path = _without_amp(path)
+    query = [(k, v) for k, v in query if k.lower() not in _AMP_PARAMETERS]
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+def _without_amp(path: str) -> str:
+    """``/amp/en/1/`` → ``/en/1/``; ``/a/1.html/amp`` → ``/a/1.html``; ``/a/1.amp`` → ``/a/1``."""
+    segments = [s for s in path.split("/") if s.lower() != "amp"]
+    if segments and segments[-1].lower().endswith(".amp"):
+        segments[-1] = segments[-1][:-4]
+    return "/".join(segments) or "/"
 
 
 def struct_to_utc(value: time.struct_time | None) -> datetime | None:

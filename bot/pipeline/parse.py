@@ -6,6 +6,7 @@ not an exception; a feed feedparser flags as ill-formed keeps the items it could
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Mapping
@@ -52,6 +53,9 @@ def parse_feed(
     """
     if not content.strip():
         return ParsedFeed(entries=(), error="empty response: the server sent no feed")
+    charset = _guess_charset(content, content_type)
+    if charset:
+        content_type = f"{(content_type or 'application/xml').split(';')[0]}; charset={charset}"
     headers = {"content-type": content_type} if content_type else {}
     # feedparser's lenient parser reads "&lang=" in a link as the entity "〈": escape first
     parsed = _parse(_STRAY_AMPERSAND.sub(b"&amp;", content), url, headers)
@@ -82,6 +86,32 @@ def parse_feed(
         skipped=skipped,
         ttl_minutes=_ttl(parsed.feed.get("ttl")),
     )
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["'][A-Za-z0-9._-]+["']""")
+# what the outlets' feeds may be in when they say nothing (Cyrillic first: BelTA, SB …)
+_CANDIDATES = ["utf_8", "cp1251", "koi8_r", "iso8859_5", "cp1254", "iso8859_9", "cp1252"]
+
+
+def _guess_charset(content: bytes, content_type: str | None) -> str | None:
+    """A charset for bytes that declare none (no HTTP charset, no BOM, no XML encoding) and
+    are not UTF-8, e.g. a windows-1251 feed served as bare ``text/xml``."""
+    if content_type and "charset=" in content_type.lower():
+        return None
+    if content.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    if _XML_ENCODING.match(content[:256]):
+        return None
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[:131072], cp_isolation=_CANDIDATES).best()
+    return best.encoding if best is not None else None
 
 
 def _parse(content: bytes, url: str, headers: Mapping[str, str]) -> Any:

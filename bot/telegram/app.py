@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.config import AppConfig, Settings
-from bot.jobs import digest_tick, poll_job
+from bot.jobs import digest_tick, poll_job, retention_job
 from bot.poll import poll_client
 from bot.telegram import handlers
 from storage import open_store
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 POLL_CHECK_EVERY = timedelta(seconds=60)
 DIGEST_TICK_EVERY = timedelta(seconds=60)
+RETENTION_EVERY = timedelta(days=1)
 
 
 def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
@@ -75,6 +76,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     jobs.run_once(poll_job, when=0, data="all", name="poll-at-start")
     jobs.run_repeating(poll_job, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
     jobs.run_repeating(digest_tick, interval=DIGEST_TICK_EVERY, first=5, name="digest-tick")
+    jobs.run_repeating(retention_job, interval=RETENTION_EVERY, first=120, name="retention")
     log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
 
 

@@ -184,6 +184,13 @@ def test_feeds_check_reports_each_feed(env: dict[str, str]) -> None:
     assert result.returncode == 0
     assert "valid; 3 feeds, 10 topics" in result.stdout
     assert "2 of 3 feeds OK." in result.stdout
+    header = next(line for line in result.stdout.splitlines() if "newest item" in line)
+    for column in ("feed", "status", "items", "language", "caching", "error"):
+        assert column in header
+    trend = next(line for line in result.stdout.splitlines() if "Trend" in line)
+    assert " ok " in trend and " 8 " in trend and " en " in trend and "ETag" in trend
+    belta = next(line for line in result.stdout.splitlines() if "BelTA" in line)
+    assert " ru " in belta
     assert azby("feeds", "check", "--strict", env=env).returncode == 1
 
 

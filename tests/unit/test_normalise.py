@@ -22,6 +22,13 @@ from bot.pipeline.normalise import canonical_url, http_url, struct_to_utc
         ("https://www.belta.by", "https://www.belta.by/"),
         ("https://sb.by/news?id=5&yclid=1&gclid=2", "https://sb.by/news?id=5"),
         ("http://127.0.0.1:8080/x?utm_campaign=a", "http://127.0.0.1:8080/x"),
+        ("https://m.report.az/en/news/1/", "https://report.az/en/news/1/"),
+        ("https://report.az/amp/en/news/1/", "https://report.az/en/news/1/"),
+        ("https://en.trend.az/business/123.html/amp", "https://en.trend.az/business/123.html"),
+        ("https://news.az/news/x?amp=1&id=5", "https://news.az/news/x?id=5"),
+        ("https://apa.az/xeber/123.amp", "https://apa.az/xeber/123"),
+        ("https://m.az/x", "https://m.az/x"),  # a two-label host is a site, not a mobile copy
+        ("https://example.com/camp/1", "https://example.com/camp/1"),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
