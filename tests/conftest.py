@@ -115,6 +115,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[object]:
+    """A store on SQLite only, for tests of what sits above the store (polling, commands)."""
+    from storage import open_store
+
+    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
 async def store(database_url: str) -> AsyncIterator[object]:
     from storage import open_store
 

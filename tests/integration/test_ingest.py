@@ -17,7 +17,7 @@ from bot.config import AppConfig, parse_feeds_yaml
 from bot.fetch.client import fetch, make_client
 from bot.models import FeedState
 from bot.poll import FeedResult, poll_feeds
-from storage import Store, open_store
+from storage import Store
 from tests.auxil.feed_server import FEEDS_DIR, FeedServer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -31,10 +31,9 @@ async def server() -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'ingest.sqlite3'}")
-    yield opened
-    await opened.close()
+def store(sqlite_store: Store) -> Store:
+    """Ingestion is tested above the store: SQLite is enough (test_store.py covers both)."""
+    return sqlite_store
 
 
 def config(server: FeedServer, feeds: dict[str, str], poll: str = "full_text: false") -> AppConfig:

@@ -12,7 +12,7 @@ import pytest
 from bot.config import AppConfig, parse_feeds_yaml
 from bot.fetch.client import fetch, make_client
 from bot.poll import FeedResult, poll_feeds
-from storage import Store, open_store
+from storage import Store
 from tests.auxil.feed_server import FeedServer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -35,13 +35,6 @@ async def server() -> AsyncIterator[FeedServer]:
         fs.add_route("/empty", empty=True)
         fs.add_route("/loop", status=301, location="/loop")
         yield fs
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'poll.sqlite3'}")
-    yield store
-    await store.close()
 
 
 def config_for(
