@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 when any feed fails")
     check.set_defaults(handler=_feeds_check)
 
+    reclassify = commands.add_parser(
+        "reclassify", help="re-run relevance, topics and summaries over every stored article"
+    )
+    reclassify.set_defaults(handler=_reclassify)
+
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create the database or apply migrations")
@@ -535,6 +540,38 @@ def _caching_summary(result: Any) -> str:
     if result.max_age is not None:
         parts.append(f"max-age={int(result.max_age.total_seconds())}")
     return ", ".join(parts) or "none"
+
+
+# --- reclassify ----------------------------------------------------------------------------
+
+
+def _reclassify(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings)
+    changed, total = asyncio.run(_reclassify_all(settings, config))
+    print(f"Reclassified {total} articles: {changed} changed (relevance or topics).")
+    return 0
+
+
+async def _reclassify_all(settings: Settings, config: AppConfig) -> tuple[int, int]:
+    """After the topic keywords (or the relevance rules) change: every stored article again."""
+    from bot.pipeline.classify import classify
+
+    store = await _open(settings, config)
+    changed = total = 0
+    try:
+        articles = [a async for a in store.iter_articles()]
+        for article in articles:
+            verdict = await asyncio.to_thread(
+                classify, article.title, article.text, config.topics, article.language
+            )
+            relevant = verdict.relevance_score >= config.relevance_threshold
+            if (relevant, tuple(sorted(verdict.topics))) != (article.relevant, article.topics):
+                changed += 1
+            await store.update_verdict(article.id, verdict, relevant)
+            total += 1
+    finally:
+        await store.close()
+    return changed, total
 
 
 # --- db ----------------------------------------------------------------------------------

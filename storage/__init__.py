@@ -18,6 +18,7 @@ from bot.models import (
     Article,
     ArticleKey,
     Chat,
+    Classification,
     FeedConfig,
     FeedState,
     NewArticle,
@@ -108,6 +109,13 @@ class Store(Protocol):
 
         Its first-seen time, story and backlog flag stay: an edit is never a new article.
         """
+        ...
+
+    async def update_verdict(
+        self, article_id: int, verdict: Classification, relevant: bool
+    ) -> None:
+        """Store a new classification of an article (``azby reclassify``): relevance, topics,
+        summary, language. Its text, dates and story stay."""
         ...
 
     async def prune(self, *, irrelevant_before: datetime, all_before: datetime) -> int:

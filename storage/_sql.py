@@ -32,6 +32,7 @@ from bot.models import (
     Article,
     ArticleKey,
     Chat,
+    Classification,
     FeedConfig,
     FeedState,
     NewArticle,
@@ -370,6 +371,30 @@ class SqlStore:
                     await conn.execute(
                         insert(article_topics),
                         [{"article_id": article_id, "topic": t} for t in article.topics],
+                    )
+
+    async def update_verdict(
+        self, article_id: int, verdict: Classification, relevant: bool
+    ) -> None:
+        values = {
+            "relevant": relevant,
+            "relevance_score": verdict.relevance_score,
+            "relevance_reason": verdict.reason,
+            "summary": verdict.summary,
+            "language": verdict.language,
+        }
+        with _wrapped("updating a classification"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(articles).where(articles.c.id == article_id).values(**values)
+                )
+                await conn.execute(
+                    delete(article_topics).where(article_topics.c.article_id == article_id)
+                )
+                if verdict.topics:
+                    await conn.execute(
+                        insert(article_topics),
+                        [{"article_id": article_id, "topic": t} for t in verdict.topics],
                     )
 
     async def prune(self, *, irrelevant_before: datetime, all_before: datetime) -> int:

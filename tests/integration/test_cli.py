@@ -179,6 +179,29 @@ def test_digest_preview_offline_names_each_unreachable_feed(
     assert lines[-1] == "No stories yet about Azerbaijan–Belarus relations in the last 7 day(s)."
 
 
+def test_reclassify_after_the_topic_keywords_change(env: dict[str, str]) -> None:
+    azby("poll", "--once", env=env)
+    before = [json.loads(line) for line in azby("export", env=env).stdout.splitlines()]
+    assert not any("machinery" in r["topics"] for r in before)
+    feeds_file = Path(env["AZBY_FEEDS_FILE"])
+    feeds_file.write_text(
+        feeds_file.read_text(encoding="utf-8")
+        + "topics:\n  machinery:\n    title: Machinery\n    description: tractors and trucks\n"
+        "    keywords: [tractor, трактор, traktor]\n",
+        encoding="utf-8",
+    )
+    result = azby("reclassify", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Reclassified 14 articles: ")
+    after = {
+        r["url"]: r
+        for r in (json.loads(line) for line in azby("export", env=env).stdout.splitlines())
+    }
+    tractor = next(r for r in after.values() if "tractor" in r["title"].lower())
+    assert "machinery" in tractor["topics"]
+    assert len(after) == 14
+
+
 def test_feeds_check_reports_each_feed(env: dict[str, str]) -> None:
     result = azby("feeds", "check", env=env)
     assert result.returncode == 0
