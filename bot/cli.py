@@ -190,15 +190,18 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
-    from bot.poll import poll_client, poll_feeds
+    from bot.poll import poll_client, poll_feeds, summariser_for
 
     store = await _open(settings, config)
+    summariser = summariser_for(settings, config)
     try:
         async with poll_client(settings, config) as client:
             with _progress(show_progress, len(await store.list_feeds(enabled_only=True))) as step:
-                return await poll_feeds(store, config, client, on_done=step)
+                return await poll_feeds(store, config, client, on_done=step, summariser=summariser)
     finally:
         await store.close()
+        if summariser is not None:
+            await summariser.aclose()
 
 
 class _progress:
@@ -455,14 +458,19 @@ async def _digest_preview(
 
 
 async def _first_poll(settings: Settings, config: AppConfig, store: Any) -> list[str]:
-    from bot.poll import poll_client, poll_feeds
+    from bot.poll import poll_client, poll_feeds, summariser_for
 
     feeds = await store.list_feeds(enabled_only=True)
     if not feeds:
         return ["No feeds are configured: add some to feeds.yaml (see README)."]
     print(f"The store is empty: polling {len(feeds)} feeds first…", file=sys.stderr)
-    async with poll_client(settings, config) as client:
-        results = await poll_feeds(store, config, client)
+    summariser = summariser_for(settings, config)
+    try:
+        async with poll_client(settings, config) as client:
+            results = await poll_feeds(store, config, client, summariser=summariser)
+    finally:
+        if summariser is not None:
+            await summariser.aclose()
     lines = [f"Feed {r.feed} unreachable: {r.error}" for r in results if r.status == "error"]
     ok = len(results) - len(lines)
     lines.append(f"Polled {len(results)} feeds: {ok} answered, {len(results) - ok} unreachable.")

@@ -69,6 +69,9 @@ class Settings:
     feeds_file: Path
     admin_ids: frozenset[int]
     allow_private_networks: bool
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -131,6 +134,8 @@ class AppConfig:
     relevance_threshold: float = 0.5
     poll: PollSettings = field(default_factory=PollSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    llm_timeout: float = 20.0
+    llm_daily_tokens: int = 200_000
 
     def topic(self, key: str) -> Topic | None:
         """The topic with this key, if configured."""
@@ -159,7 +164,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     api_url = env.get("AZBY_TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
     if urlsplit(api_url).scheme not in {"http", "https"}:
         raise ConfigError(f"AZBY_TELEGRAM_API_URL: {api_url!r} must be an http(s) URL")
+    llm_url = env.get("AZBY_LLM_URL", "").strip() or None
+    if llm_url and urlsplit(llm_url).scheme not in {"http", "https"}:
+        raise ConfigError(f"AZBY_LLM_URL: {llm_url!r} must be an http(s) URL")
+    llm_model = env.get("AZBY_LLM_MODEL", "").strip() or None
+    if llm_url and not llm_model:
+        raise ConfigError("AZBY_LLM_MODEL must name the model when AZBY_LLM_URL is set")
     return Settings(
+        llm_url=llm_url,
+        llm_model=llm_model,
+        llm_api_key=env.get("AZBY_LLM_API_KEY", "").strip() or None,
         telegram_token=env.get("AZBY_TELEGRAM_TOKEN", "").strip() or None,
         telegram_api_url=api_url,
         database_url=env.get("AZBY_DATABASE_URL", "").strip()
@@ -288,6 +302,11 @@ class _Poll(_Strict):
         return parse_interval(value)
 
 
+class _Llm(_Strict):
+    timeout: float = Field(default=20.0, gt=0, le=300)
+    daily_tokens: int = Field(default=200_000, ge=0)
+
+
 class _Retention(_Strict):
     irrelevant: timedelta = timedelta(days=30)
     all: timedelta = timedelta(days=365)
@@ -309,6 +328,7 @@ class _File(_Strict):
     poll: _Poll = _Poll()
     relevance: _Relevance = _Relevance()
     retention: _Retention = _Retention()
+    llm: _Llm = _Llm()
 
 
 def default_topics_data() -> dict[str, Any]:
@@ -397,6 +417,8 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         retention=RetentionSettings(
             irrelevant=parsed.retention.irrelevant, all=parsed.retention.all
         ),
+        llm_timeout=parsed.llm.timeout,
+        llm_daily_tokens=parsed.llm.daily_tokens,
     )
 
 

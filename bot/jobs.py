@@ -37,7 +37,13 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with lock:
         try:
-            results = await poll_feeds(services.store, services.config, client, due_only=due_only)
+            results = await poll_feeds(
+                services.store,
+                services.config,
+                client,
+                due_only=due_only,
+                summariser=context.bot_data.get("summariser"),
+            )
         except StorageError as exc:
             log.error("poll cycle failed: %s", exc)
             return

@@ -22,6 +22,7 @@ import httpx
 from bot.config import AppConfig, Settings
 from bot.fetch.client import FetchResult, fetch, make_client
 from bot.fetch.fulltext import fetch_full_text
+from bot.fetch.llm import LlmSettings, LlmSummariser
 from bot.models import Entry, FeedState, NewArticle
 from bot.pipeline.classify import classify
 from bot.pipeline.cluster import assign_clusters
@@ -29,7 +30,7 @@ from bot.pipeline.parse import ParsedFeed, parse_feed
 from bot.pipeline.schedule import FetchOutcome, ScheduleBounds, next_fetch_at, should_pause
 from storage import StorageError, Store
 
-__all__ = ["FeedResult", "poll_client", "poll_feeds", "utcnow"]
+__all__ = ["FeedResult", "poll_client", "poll_feeds", "summariser_for", "utcnow"]
 
 log = logging.getLogger(__name__)
 STORY_WINDOW = timedelta(hours=72)
@@ -37,6 +38,21 @@ STORY_WINDOW = timedelta(hours=72)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def summariser_for(settings: Settings, config: AppConfig) -> LlmSummariser | None:
+    """The LLM summariser when ``AZBY_LLM_URL`` is set (the caller closes it)."""
+    if not settings.llm_url or not settings.llm_model:
+        return None
+    return LlmSummariser(
+        LlmSettings(
+            url=settings.llm_url,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout=config.llm_timeout,
+            daily_tokens=config.llm_daily_tokens,
+        )
+    )
 
 
 def poll_client(settings: Settings, config: AppConfig) -> httpx.AsyncClient:
@@ -85,6 +101,7 @@ async def poll_feeds(
     on_done: Callable[[FeedResult], None] | None = None,
     due_only: bool = False,
     rng: random.Random | None = None,
+    summariser: LlmSummariser | None = None,
 ) -> list[FeedResult]:
     """Poll every enabled, unpaused feed once (with ``due_only``, only those whose
     ``next_fetch_at`` has come); one result per polled feed, in feed-name order."""
@@ -92,7 +109,7 @@ async def poll_feeds(
     if due_only:
         at = now()
         feeds = [f for f in feeds if f.next_fetch_at is None or f.next_fetch_at <= at]
-    cycle = _Cycle(store, config, client, now, rng or random.Random())
+    cycle = _Cycle(store, config, client, now, rng or random.Random(), summariser)
 
     async def one(feed: FeedState) -> FeedResult:
         async with cycle.limit:
@@ -114,8 +131,10 @@ class _Cycle:
         client: httpx.AsyncClient,
         now: Callable[[], datetime],
         rng: random.Random,
+        summariser: LlmSummariser | None = None,
     ) -> None:
         self.store, self.config, self.client, self.now, self.rng = store, config, client, now, rng
+        self.summariser = summariser
         self.settings = config.poll
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -243,8 +262,16 @@ class _Cycle:
                 edited.append((key.id, entry))
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()
+        fresh.sort(key=lambda e: e.published or at)
+        new_articles = await asyncio.to_thread(
+            self._articles, feed, fresh, full_texts, [None] * len(fresh), at
+        )
+        if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
+            oldest = at - self.settings.backlog_age
+            new_articles = [replace(a, backlog=a.published < oldest) for a in new_articles]
+        new_articles = await self._llm_summaries(new_articles)
         async with self.store_lock:
-            new_articles = await self._new_articles(feed, fresh, full_texts, at)
+            new_articles = await self._with_stories(new_articles, at)
             inserted = await self.store.add_articles(feed.id, new_articles)
             for article_id, entry in edited:
                 (article,) = await asyncio.to_thread(
@@ -275,20 +302,31 @@ class _Cycle:
         # a page whose main text is no longer than the teaser adds nothing: keep the teaser
         return {url: text for url, text in pages if text and len(text) > len(_teaser(entries, url))}
 
-    async def _new_articles(
-        self, feed: FeedState, fresh: list[Entry], full_texts: dict[str, str], at: datetime
-    ) -> list[NewArticle]:
-        fresh.sort(key=lambda e: e.published or at)
+    async def _with_stories(self, articles: list[NewArticle], at: datetime) -> list[NewArticle]:
+        """Each new article joins a recent story or starts one (under the store lock)."""
         heads = await self.store.recent_story_heads(at - STORY_WINDOW)
         clusters = assign_clusters(
-            [*heads, *((story_id(e.url), e.title, e.published or at) for e in fresh)],
+            [*heads, *((story_id(a.url), a.title, a.published) for a in articles)],
             window=STORY_WINDOW,
         )[len(heads) :]
-        articles = await asyncio.to_thread(self._articles, feed, fresh, full_texts, clusters, at)
-        if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
-            oldest = at - self.settings.backlog_age
-            articles = [replace(a, backlog=a.published < oldest) for a in articles]
-        return articles
+        return [replace(a, cluster=c) for a, c in zip(articles, clusters, strict=True)]
+
+    async def _llm_summaries(self, articles: list[NewArticle]) -> list[NewArticle]:
+        """Abstractive summaries for the relevant new articles, when an LLM is configured;
+        the extractive summary stays wherever the LLM cannot help."""
+        if self.summariser is None:
+            return articles
+        summariser = self.summariser
+        limit = asyncio.Semaphore(4)
+
+        async def one(article: NewArticle) -> NewArticle:
+            if not article.relevant or article.backlog:
+                return article
+            async with limit:
+                summary = await summariser.summarise(article.title, article.text, article.language)
+            return replace(article, summary=summary) if summary else article
+
+        return list(await asyncio.gather(*(one(a) for a in articles)))
 
     def _articles(
         self,

@@ -18,7 +18,7 @@ from telegram.ext import (
 
 from bot.config import AppConfig, Settings
 from bot.jobs import digest_tick, poll_job, retention_job
-from bot.poll import poll_client
+from bot.poll import poll_client, summariser_for
 from bot.telegram import handlers
 from storage import open_store
 
@@ -68,6 +68,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await store.sync_feeds(config.feeds, utcnow())
     application.bot_data["services"] = handlers.Services(settings, config, store)
     application.bot_data["http"] = poll_client(settings, config)
+    application.bot_data["summariser"] = summariser_for(settings, config)
     commands = [BotCommand(name, description) for name, description in handlers.BASIC_COMMANDS]
     commands += [BotCommand(t.key, (t.description or t.title)[:256]) for t in config.topics]
     await application.bot.set_my_commands(commands[:100])
@@ -84,6 +85,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     client = application.bot_data.pop("http", None)
     if client is not None:
         await client.aclose()
+    summariser = application.bot_data.pop("summariser", None)
+    if summariser is not None:
+        await summariser.aclose()
     services = application.bot_data.pop("services", None)
     if services is not None:
         await services.store.close()
