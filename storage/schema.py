@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "chats",
     "feeds",
     "metadata",
+    "outbox",
     "subscriptions",
 ]
 
@@ -149,6 +151,9 @@ chats = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the bot's own words in this chat: en, ru or az (stories stay in their language)
+    Column("language", String(8), nullable=False, server_default="en"),
+    Column("link_previews", Boolean, nullable=False, server_default=false()),
 )
 
 subscriptions = Table(
@@ -167,4 +172,39 @@ subscriptions = Table(
     Column("topics", Text, nullable=False),
     Column("last_digest_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # "daily", "weekly" (on ``weekday``, 0 = Monday) or "off"
+    Column("frequency", String(8), nullable=False, server_default="daily"),
+    Column("weekday", Integer),
+    # when the next digest is due, in UTC, computed in the chat's own time zone
+    Column("next_digest_at", UTCDateTime),
+    # comma-separated topics that get instant alerts; empty: no alerts
+    Column("alert_topics", Text, nullable=False, server_default=""),
+    Column("alerts_per_hour", Integer, nullable=False, server_default="3"),
+    Index("ix_subscriptions_next_digest_at", "next_digest_at"),
+)
+
+# Every digest, alert or broadcast message is written here first, then sent by the sender:
+# a crash loses nothing, and the unique key keeps a period's digest from being queued twice.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    # "digest", "alert" or "broadcast"
+    Column("kind", String(16), nullable=False),
+    # what the message belongs to, e.g. "digest:2026-11-23T05:00" or "alert:<story>"
+    Column("period", String(80), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link_previews", Boolean, nullable=False, server_default=false()),
+    # "pending", "sending", "sent", "dropped"
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("chat_id", "period", "part"),
+    Index("ix_outbox_status_not_before", "status", "not_before"),
 )
