@@ -136,6 +136,8 @@ def _configure_logging(verbose: bool, running: bool) -> None:
     # httpx logs every request URL at INFO, and the Bot API URL contains the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # one INFO line per job run, every few seconds, says nothing an operator needs
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if not running and not verbose:
         # the commands print a per-feed summary themselves
         logging.getLogger("bot.poll").setLevel(logging.ERROR)

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.deliver.limits import DeliveryLimits
 from bot.models import FeedConfig, Topic
 from bot.pipeline.topics import load_topics
 
@@ -91,6 +92,8 @@ class DigestDefaults:
     timezone: str = "Asia/Baku"
     max_stories: int = 10
     story_age: timedelta = timedelta(days=7)
+    skip_empty: bool = True
+    check_every: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,7 @@ class AppConfig:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     llm_timeout: float = 20.0
     llm_daily_tokens: int = 200_000
+    delivery: DeliveryLimits = field(default_factory=DeliveryLimits)
 
     def topic(self, key: str) -> Topic | None:
         """The topic with this key, if configured."""
@@ -257,6 +261,8 @@ class _Digest(_Strict):
     timezone: str = "Asia/Baku"
     max_stories: int = Field(default=10, ge=1, le=100)
     story_age: timedelta = timedelta(days=7)
+    skip_empty: bool = True
+    check_every: timedelta = timedelta(minutes=1)
 
     @field_validator("time")
     @classmethod
@@ -277,7 +283,7 @@ class _Digest(_Strict):
             ) from None
         return value
 
-    @field_validator("story_age", mode="before")
+    @field_validator("story_age", "check_every", mode="before")
     @classmethod
     def _age(cls, value: object) -> timedelta:
         return parse_interval(value)
@@ -307,6 +313,13 @@ class _Llm(_Strict):
     daily_tokens: int = Field(default=200_000, ge=0)
 
 
+class _Delivery(_Strict):
+    rate: float = Field(default=30.0, gt=0, le=10_000)
+    private_interval: float = Field(default=1.0, ge=0, le=60)
+    group_interval: float = Field(default=3.0, ge=0, le=600)
+    reclaim_after: float = Field(default=120.0, ge=1, le=86_400)
+
+
 class _Retention(_Strict):
     irrelevant: timedelta = timedelta(days=30)
     all: timedelta = timedelta(days=365)
@@ -329,6 +342,7 @@ class _File(_Strict):
     relevance: _Relevance = _Relevance()
     retention: _Retention = _Retention()
     llm: _Llm = _Llm()
+    delivery: _Delivery = _Delivery()
 
 
 def default_topics_data() -> dict[str, Any]:
@@ -419,6 +433,12 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         ),
         llm_timeout=parsed.llm.timeout,
         llm_daily_tokens=parsed.llm.daily_tokens,
+        delivery=DeliveryLimits(
+            rate=parsed.delivery.rate,
+            private_interval=parsed.delivery.private_interval,
+            group_interval=parsed.delivery.group_interval,
+            reclaim_after=timedelta(seconds=parsed.delivery.reclaim_after),
+        ),
     )
 
 

@@ -10,16 +10,23 @@ from datetime import UTC, datetime
 import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.models import Subscription
-from bot.pipeline.digest import digest_due
+from bot.deliver.sender import Sender
+from bot.pipeline.digest import next_digest_at
 from bot.poll import poll_feeds
-from bot.telegram.handlers import NO_PREVIEW, Services, build_digest, digest_start
+from bot.telegram.handlers import Services, digest_messages, digest_start
 from storage import StorageError
 
-__all__ = ["digest_tick", "notify_admins", "poll_job", "retention_job"]
+__all__ = [
+    "digest_tick",
+    "notify_admins",
+    "poll_job",
+    "queue_due_digests",
+    "retention_job",
+    "send_job",
+]
 
 log = logging.getLogger(__name__)
 
@@ -98,82 +105,73 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("retention: %d old articles deleted", deleted)
 
 
+DUE_BATCH = 500
+
+
 async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send every digest that is due now, each chat in its own time zone."""
+    """Queue every digest that is due, each chat in its own time zone: one indexed query a
+    batch of chats, the articles read once a batch, the digests written to the outbox."""
     services: Services = context.bot_data["services"]
-    now = datetime.now(UTC)
     try:
-        subscriptions = await services.store.active_subscriptions()
+        queued = await queue_due_digests(services, datetime.now(UTC))
     except StorageError as exc:
         log.error("digest tick: %s", exc)
         return
-    for subscription in subscriptions:
-        if not digest_due(subscription, now):
-            continue
-        try:
-            await _deliver_digest(context, services, subscription, now)
-        except StorageError as exc:  # one chat's problem never stops the others
-            log.error("digest for chat %s: %s", subscription.chat_id, exc)
+    if queued:
+        log.info("digest tick: %d digests queued", queued)
 
 
-async def _deliver_digest(
-    context: ContextTypes.DEFAULT_TYPE,
-    services: Services,
-    subscription: Subscription,
-    now: datetime,
-) -> None:
-    previous = subscription.last_digest_at
-    # claim the period first: with several processes on one database only one sends
-    if not await services.store.claim_digest(subscription.chat_id, previous, now):
-        return
-    since = digest_start(services, subscription, now)
-    messages = await build_digest(services, since=since, until=now, topics=subscription.topics)
-    if not messages:
-        return  # an empty day is skipped; the period is consumed
-    if await _send(context, services, subscription.chat_id, messages, now) == RETRY:
-        # nothing reached the chat: give the period back so the next tick tries again
-        await services.store.claim_digest(subscription.chat_id, now, previous)
-
-
-SENT, RETRY, DROPPED = "sent", "retry", "dropped"
-
-
-async def _send(
-    context: ContextTypes.DEFAULT_TYPE,
-    services: Services,
-    chat_id: int,
-    messages: list[str],
-    now: datetime,
-) -> str:
-    """Send a digest's messages; SENT once the first one is delivered (a later failure is
-    logged, not retried, so no chat gets the start of a digest twice), RETRY when nothing
-    was delivered for a passing reason, DROPPED when the chat cannot receive it."""
-    delivered = 0
-    try:
-        for text in messages:
-            await context.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+async def queue_due_digests(services: Services, now: datetime) -> int:
+    """Compose and queue the due digests; returns how many were queued (empty days count)."""
+    config = services.config
+    queued = 0
+    while True:
+        due = await services.store.due_subscriptions(now, DUE_BATCH)
+        if not due:
+            return queued
+        starts = [digest_start(services, subscription, now) for subscription, _ in due]
+        articles = await services.store.latest_articles(
+            limit=5000,
+            since=now - config.digest.story_age,
+            seen_since=min(starts),
+            include_backlog=False,
+        )
+        for (subscription, chat), since in zip(due, starts, strict=True):
+            messages = digest_messages(
+                services,
+                articles,
+                since,
+                now,
+                subscription,
+                chat,
+                skip_empty=services.config.digest.skip_empty,
             )
-            delivered += 1
-    except Forbidden as exc:
-        log.info("chat %s blocked or removed the bot (%s): deactivated", chat_id, exc.message)
-        await services.store.set_chat_active(chat_id, False, now)
-        return DROPPED
-    except ChatMigrated as exc:
-        new_id = int(exc.new_chat_id)
-        log.info("chat %s became supergroup %s: subscription moved, digest resent", chat_id, new_id)
-        await services.store.migrate_chat(chat_id, new_id, now)
-        return await _send(context, services, new_id, messages[delivered:], now)
-    except BadRequest as exc:
-        if "chat not found" in exc.message.lower():
-            log.info("chat %s not found: deactivated", chat_id)
-            await services.store.set_chat_active(chat_id, False, now)
-        else:
-            log.error("digest to chat %s rejected: %s", chat_id, exc.message)
-        return DROPPED if not delivered else SENT
-    except TelegramError as exc:
-        if not delivered:
-            log.warning("digest to chat %s failed, retried next tick: %s", chat_id, exc)
-            return RETRY
-        log.error("digest to chat %s cut after %d message(s): %s", chat_id, delivered, exc)
-    return SENT
+            taken = await services.store.queue_digest(
+                subscription,
+                sent_at=now,
+                next_at=next_digest_at(subscription, now),
+                period=f"digest:{subscription.next_digest_at:%Y-%m-%dT%H:%M}",
+                messages=messages,
+                link_previews=chat.link_previews,
+            )
+            queued += taken
+        if len(due) < DUE_BATCH:
+            return queued
+
+
+async def send_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drain the outbox (digests, alerts, broadcasts) within Telegram's limits."""
+    sender: Sender = context.bot_data["sender"]
+    try:
+        report = await sender.drain(max_seconds=50)
+    except StorageError as exc:
+        log.error("sender: %s", exc)
+        return
+    if report.sent or report.deferred or report.dropped:
+        log.info(
+            "sender: %d sent, %d deferred (%d rate-limited), %d dropped",
+            report.sent,
+            report.deferred,
+            report.rate_limited,
+            report.dropped,
+        )

@@ -14,10 +14,13 @@ __all__ = [
     "Chat",
     "Classification",
     "Entry",
+    "Fact",
     "FeedConfig",
     "FeedState",
     "NewArticle",
+    "OutboxMessage",
     "Relevance",
+    "StoryItem",
     "Subscription",
     "Topic",
 ]
@@ -89,6 +92,26 @@ class Relevance:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """A figure an article reports, with its context (see ``bot.pipeline.facts``).
+
+    ``value`` is in whole units: 412_600_000.0 for "$412.6 million", 17.4 for "17.4%".
+    ``metric`` is "trade_turnover", "exports", "imports" or None; ``direction`` "az->by",
+    "by->az" or None; ``period`` and ``source`` are quoted as written, or None.
+    """
+
+    kind: str  # "money" or "percent"
+    value: float
+    unit: str  # "USD", "EUR", "AZN", "BYN", "RUB" or "%"
+    text: str  # the figure as written: "$412.6 million", "17,4 faiz"
+    sentence: str
+    metric: str | None = None
+    direction: str | None = None
+    period: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     """What the pipeline makes of one article."""
 
@@ -98,6 +121,24 @@ class Classification:
     topics: tuple[str, ...]
     summary: str
     language: str
+    facts: tuple[Fact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryItem:
+    """An article as story grouping sees it (``bot.pipeline.cluster.assign_stories``).
+
+    ``text`` is plain text (its first ~1,500 characters are used), ``language`` the
+    detected language ("en", "ru", "az" …; None reads Latin letters the English way).
+    ``story`` is the story id of an already grouped article, None for a new one.
+    """
+
+    id: str
+    title: str
+    text: str = ""
+    published: datetime | None = None
+    language: str | None = None
+    story: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +202,8 @@ class Chat:
     type: str
     title: str | None = None
     active: bool = True
+    language: str = "en"
+    link_previews: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +217,22 @@ class Subscription:
     # the last digest actually sent; None until the first one
     last_digest_at: datetime | None = None
     created_at: datetime | None = None
+    frequency: str = "daily"  # "daily", "weekly" or "off"
+    weekday: int | None = None  # 0 = Monday, for weekly digests
+    next_digest_at: datetime | None = None
+    alert_topics: tuple[str, ...] = ()
+    alerts_per_hour: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message waiting in the outbox (or being sent)."""
+
+    id: int
+    chat_id: int
+    kind: str
+    period: str
+    part: int
+    text: str
+    link_previews: bool = False
+    attempts: int = 0

@@ -25,7 +25,7 @@ from bot.fetch.fulltext import fetch_full_text
 from bot.fetch.llm import LlmSettings, LlmSummariser
 from bot.models import Entry, FeedState, NewArticle
 from bot.pipeline.classify import classify
-from bot.pipeline.cluster import assign_clusters
+from bot.pipeline.cluster import assign_clusters, story_key
 from bot.pipeline.parse import ParsedFeed, parse_feed
 from bot.pipeline.schedule import FetchOutcome, ScheduleBounds, next_fetch_at, should_pause
 from storage import StorageError, Store
@@ -135,6 +135,7 @@ class _Cycle:
     ) -> None:
         self.store, self.config, self.client, self.now, self.rng = store, config, client, now, rng
         self.summariser = summariser
+        self.story_keys: dict[str, frozenset[str]] = {}
         self.settings = config.poll
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -303,13 +304,24 @@ class _Cycle:
         return {url: text for url, text in pages if text and len(text) > len(_teaser(entries, url))}
 
     async def _with_stories(self, articles: list[NewArticle], at: datetime) -> list[NewArticle]:
-        """Each new article joins a recent story or starts one (under the store lock)."""
+        """Each new article joins a recent story or starts one (under the store lock).
+
+        Only the recent articles sharing a title word with a new one can be its story: the
+        others are left out before the pairwise comparison (which is quadratic)."""
         heads = await self.store.recent_story_heads(at - STORY_WINDOW)
+        words: set[str] = set().union(*(self._story_key(a.title) for a in articles))
+        candidates = [h for h in heads if self._story_key(h[1]) & words]
         clusters = assign_clusters(
-            [*heads, *((story_id(a.url), a.title, a.published) for a in articles)],
+            [*candidates, *((story_id(a.url), a.title, a.published) for a in articles)],
             window=STORY_WINDOW,
-        )[len(heads) :]
+        )[len(candidates) :]
         return [replace(a, cluster=c) for a, c in zip(articles, clusters, strict=True)]
+
+    def _story_key(self, title: str) -> frozenset[str]:
+        key = self.story_keys.get(title)
+        if key is None:
+            key = self.story_keys[title] = story_key(title)
+        return key
 
     async def _llm_summaries(self, articles: list[NewArticle]) -> list[NewArticle]:
         """Abstractive summaries for the relevant new articles, when an LLM is configured;

@@ -22,6 +22,7 @@ from bot.models import (
     FeedConfig,
     FeedState,
     NewArticle,
+    OutboxMessage,
     Subscription,
 )
 
@@ -138,6 +139,22 @@ class Store(Protocol):
         ``include_backlog``, not the old items of a feed's first poll."""
         ...
 
+    async def search_articles(
+        self, query: str, *, limit: int = 5, offset: int = 0, relevant_only: bool = True
+    ) -> list[Article]:
+        """Articles matching every word of ``query`` (title, summary or text), best first.
+
+        Ranked by full-text relevance (a title match counts most) divided by an age decay
+        (an article 30 days old counts half), across languages: each word also matches its
+        transliterations (``Lukashenko`` finds Лукашенко, ``Aliyev`` finds Алиев and Əliyev,
+        ``Minsk`` finds Минске) and, from 4 letters on, longer words starting with its stem.
+        Only the 500 newest matches are ranked (a word found in every article costs what a
+        rare one does), so paging ends there. Punctuation is ignored, never syntax: a query
+        without letters or digits returns [].
+        ``offset`` skips that many results (paging); ``relevant_only``: AZ–BY articles only.
+        """
+        ...
+
     def iter_articles(self) -> AsyncIterator[Article]:
         """Every stored article, oldest first, streamed."""
         ...
@@ -186,14 +203,75 @@ class Store(Protocol):
         """Subscriptions of active chats."""
         ...
 
-    async def claim_digest(
-        self, chat_id: int, previous: datetime | None, at: datetime | None
-    ) -> bool:
-        """Atomically move the chat's ``last_digest_at`` from ``previous`` to ``at``.
+    async def due_subscriptions(self, now: datetime, limit: int) -> list[tuple[Subscription, Chat]]:
+        """Subscriptions of active chats whose ``next_digest_at`` has come, oldest first: one
+        indexed query, however many chats there are."""
+        ...
 
-        False when another process moved it first: only the claimant sends the digest.
-        Claiming back (``previous`` = the value set, ``at`` = the old one) undoes a claim.
-        """
+    async def queue_digest(
+        self,
+        subscription: Subscription,
+        *,
+        sent_at: datetime,
+        next_at: datetime | None,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+    ) -> bool:
+        """In one transaction: move the subscription on (``last_digest_at`` = ``sent_at``,
+        ``next_digest_at`` = ``next_at``) if nobody else did since it was read, and put the
+        digest's messages in the outbox (unique per chat, period and part). False when another
+        process had already taken this digest. ``messages`` may be empty (a skipped day)."""
+        ...
+
+    async def enqueue(
+        self,
+        chat_id: int,
+        *,
+        kind: str,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+        now: datetime,
+    ) -> int:
+        """Put messages in the outbox (alerts, broadcasts); returns how many were new."""
+        ...
+
+    async def claim_outbox(
+        self, now: datetime, *, limit: int, reclaim_before: datetime
+    ) -> list[OutboxMessage]:
+        """Take up to ``limit`` due messages to send (``pending`` with ``not_before`` ≤ now,
+        or ``sending`` claimed before ``reclaim_before``: a process died sending them), in
+        queue order. On PostgreSQL concurrent claimers never get the same row."""
+        ...
+
+    async def finish_outbox(self, message_id: int, now: datetime) -> None:
+        """The message was delivered."""
+        ...
+
+    async def defer_outbox(
+        self, message: OutboxMessage, not_before: datetime, error: str, *, count: bool = True
+    ) -> None:
+        """Try the message again later; the chat's later messages wait too, so a digest's parts
+        keep their order. ``count``: the attempt counts towards giving up."""
+        ...
+
+    async def drop_outbox(self, chat_id: int, error: str, *, message_id: int | None = None) -> int:
+        """Give up on one message (``message_id``) or on everything queued for the chat."""
+        ...
+
+    async def move_outbox(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its queued messages go to the new id."""
+        ...
+
+    async def outbox_depth(self) -> int:
+        """Messages waiting to be sent."""
+        ...
+
+    async def update_chat_settings(
+        self, chat_id: int, *, language: str | None = None, link_previews: bool | None = None
+    ) -> None:
+        """Change a chat's own settings (the bot's language, link previews)."""
         ...
 
     async def close(self) -> None:

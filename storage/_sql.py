@@ -36,10 +36,12 @@ from bot.models import (
     FeedConfig,
     FeedState,
     NewArticle,
+    OutboxMessage,
     Subscription,
 )
 from storage import StorageError, redact_url
-from storage.schema import article_topics, articles, chats, feeds, subscriptions
+from storage._search import search_rows
+from storage.schema import article_topics, articles, chats, feeds, outbox, subscriptions
 
 __all__ = ["SqlStore", "upgrade"]
 
@@ -444,6 +446,21 @@ class SqlStore:
                 rows = (await conn.execute(query)).all()
                 return await self._with_topics(conn, rows)
 
+    async def search_articles(
+        self, query: str, *, limit: int = 5, offset: int = 0, relevant_only: bool = True
+    ) -> list[Article]:
+        with _wrapped("searching articles"):
+            async with self._engine.connect() as conn:
+                rows = await search_rows(
+                    conn,
+                    self._article_query(),
+                    query,
+                    limit=max(0, limit),
+                    offset=max(0, offset),
+                    relevant_only=relevant_only,
+                )
+                return await self._with_topics(conn, rows)
+
     async def _with_topics(self, conn: Any, rows: Sequence[Row[Any]]) -> list[Article]:
         ids = [row.id for row in rows]
         topics_by_id: dict[int, list[str]] = {i: [] for i in ids}
@@ -556,13 +573,18 @@ class SqlStore:
                 row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).first()
         if row is None:
             return None
-        return Chat(id=row.id, type=row.type, title=row.title, active=row.active)
+        return _chat(row)
 
     async def subscribe(self, subscription: Subscription, now: datetime) -> bool:
         values = {
             "time_of_day": subscription.time_of_day,
             "timezone": subscription.timezone,
             "topics": ",".join(subscription.topics),
+            "frequency": subscription.frequency,
+            "weekday": subscription.weekday,
+            "next_digest_at": subscription.next_digest_at,
+            "alert_topics": ",".join(subscription.alert_topics),
+            "alerts_per_hour": subscription.alerts_per_hour,
         }
         with _wrapped("saving a subscription"):
             async with self._engine.begin() as conn:
@@ -620,19 +642,223 @@ class SqlStore:
                 rows = (await conn.execute(query)).all()
         return [_subscription(row) for row in rows]
 
-    async def claim_digest(
-        self, chat_id: int, previous: datetime | None, at: datetime | None
+    async def due_subscriptions(self, now: datetime, limit: int) -> list[tuple[Subscription, Chat]]:
+        query = (
+            select(subscriptions, chats)
+            .join(chats, chats.c.id == subscriptions.c.chat_id)
+            .where(
+                subscriptions.c.next_digest_at <= now,
+                subscriptions.c.frequency != "off",
+                chats.c.active.is_(True),
+            )
+            .order_by(subscriptions.c.next_digest_at, subscriptions.c.chat_id)
+            .limit(limit)
+        )
+        with _wrapped("reading due digests"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [(_subscription(row), _chat(row)) for row in rows]
+
+    async def queue_digest(
+        self,
+        subscription: Subscription,
+        *,
+        sent_at: datetime,
+        next_at: datetime | None,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
     ) -> bool:
-        column = subscriptions.c.last_digest_at
-        was = column.is_(None) if previous is None else column == previous
-        with _wrapped("claiming a digest"):
+        column = subscriptions.c.next_digest_at
+        was = (
+            column.is_(None)
+            if subscription.next_digest_at is None
+            else column == subscription.next_digest_at
+        )
+        with _wrapped("queueing a digest"):
+            async with self._engine.begin() as conn:
+                moved = await conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.chat_id == subscription.chat_id, was)
+                    .values(last_digest_at=sent_at, next_digest_at=next_at)
+                )
+                if moved.rowcount != 1:
+                    return False
+                await self._insert_outbox(
+                    conn, subscription.chat_id, "digest", period, messages, link_previews, sent_at
+                )
+                return True
+
+    async def _insert_outbox(
+        self,
+        conn: Any,
+        chat_id: int,
+        kind: str,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+        now: datetime,
+    ) -> int:
+        if not messages:
+            return 0
+        rows = [
+            {
+                "chat_id": chat_id,
+                "kind": kind,
+                "period": period,
+                "part": part,
+                "text": text,
+                "link_previews": link_previews,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for part, text in enumerate(messages)
+        ]
+        statement = (
+            self._insert(outbox)
+            .on_conflict_do_nothing(index_elements=["chat_id", "period", "part"])
+            .returning(outbox.c.id)
+        )
+        return len((await conn.execute(statement, rows)).all())
+
+    async def enqueue(
+        self,
+        chat_id: int,
+        *,
+        kind: str,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+        now: datetime,
+    ) -> int:
+        with _wrapped("queueing messages"):
+            async with self._engine.begin() as conn:
+                return await self._insert_outbox(
+                    conn, chat_id, kind, period, messages, link_previews, now
+                )
+
+    async def claim_outbox(
+        self, now: datetime, *, limit: int, reclaim_before: datetime
+    ) -> list[OutboxMessage]:
+        def ready(table: Any) -> ColumnElement[bool]:
+            return or_(
+                (table.c.status == "pending") & (table.c.not_before <= now),
+                (table.c.status == "sending") & (table.c.claimed_at < reclaim_before),
+            )
+
+        earlier = outbox.alias("earlier")
+        # a chat's messages go in order: none while an earlier one of it must still wait
+        blocked = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.chat_id == outbox.c.chat_id,
+                earlier.c.id < outbox.c.id,
+                earlier.c.status.in_(("pending", "sending")),
+                ~ready(earlier),
+            )
+            .exists()
+        )
+        picked = (
+            select(outbox.c.id)
+            .where(ready(outbox), ~blocked)
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(outbox)
+            .where(outbox.c.id.in_(picked.scalar_subquery()))
+            .values(status="sending", claimed_at=now)
+            .returning(outbox)
+        )
+        with _wrapped("claiming outbox messages"):
+            async with self._engine.begin() as conn:
+                rows = (await conn.execute(statement)).all()
+        return sorted((_outbox_message(row) for row in rows), key=lambda m: m.id)
+
+    async def finish_outbox(self, message_id: int, now: datetime) -> None:
+        with _wrapped("recording a delivery"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message_id)
+                    .values(status="sent", sent_at=now)
+                )
+
+    async def defer_outbox(
+        self, message: OutboxMessage, not_before: datetime, error: str, *, count: bool = True
+    ) -> None:
+        waiting = outbox.c.status.in_(("pending", "sending"))
+        with _wrapped("deferring a message"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message.id)
+                    .values(
+                        status="pending",
+                        not_before=not_before,
+                        last_error=error,
+                        attempts=outbox.c.attempts + (1 if count else 0),
+                    )
+                )
+                await conn.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.chat_id == message.chat_id,
+                        outbox.c.id > message.id,
+                        waiting,
+                        outbox.c.not_before < not_before,
+                    )
+                    .values(status="pending", not_before=not_before)
+                )
+
+    async def drop_outbox(self, chat_id: int, error: str, *, message_id: int | None = None) -> int:
+        condition: ColumnElement[bool] = (outbox.c.chat_id == chat_id) & outbox.c.status.in_(
+            ("pending", "sending")
+        )
+        if message_id is not None:
+            condition = outbox.c.id == message_id
+        with _wrapped("dropping messages"):
             async with self._engine.begin() as conn:
                 result = await conn.execute(
-                    update(subscriptions)
-                    .where(subscriptions.c.chat_id == chat_id, was)
-                    .values(last_digest_at=at)
+                    update(outbox).where(condition).values(status="dropped", last_error=error)
                 )
-                return result.rowcount == 1
+                return int(result.rowcount or 0)
+
+    async def move_outbox(self, old_id: int, new_id: int) -> None:
+        with _wrapped("moving messages"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.chat_id == old_id, outbox.c.status.in_(("pending", "sending")))
+                    .values(chat_id=new_id, status="pending")
+                )
+
+    async def outbox_depth(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.status.in_(("pending", "sending")))
+        )
+        with _wrapped("counting the outbox"):
+            async with self._engine.connect() as conn:
+                return int((await conn.execute(query)).scalar_one())
+
+    async def update_chat_settings(
+        self, chat_id: int, *, language: str | None = None, link_previews: bool | None = None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if language is not None:
+            values["language"] = language
+        if link_previews is not None:
+            values["link_previews"] = link_previews
+        if not values:
+            return
+        with _wrapped("saving chat settings"):
+            async with self._engine.begin() as conn:
+                await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
 
 def _feed_state(row: Row[Any]) -> FeedState:
@@ -683,4 +909,33 @@ def _subscription(row: Row[Any]) -> Subscription:
         topics=tuple(t for t in row.topics.split(",") if t),
         last_digest_at=row.last_digest_at,
         created_at=row.created_at,
+        frequency=row.frequency,
+        weekday=row.weekday,
+        next_digest_at=row.next_digest_at,
+        alert_topics=tuple(t for t in row.alert_topics.split(",") if t),
+        alerts_per_hour=row.alerts_per_hour,
+    )
+
+
+def _chat(row: Row[Any]) -> Chat:
+    return Chat(
+        id=row.id,
+        type=row.type,
+        title=row.title,
+        active=row.active,
+        language=row.language,
+        link_previews=row.link_previews,
+    )
+
+
+def _outbox_message(row: Row[Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        chat_id=row.chat_id,
+        kind=row.kind,
+        period=row.period,
+        part=row.part,
+        text=row.text,
+        link_previews=row.link_previews,
+        attempts=row.attempts,
     )

@@ -1,18 +1,39 @@
-"""Stories: group articles that tell the same story, by the words of their titles.
+"""Stories: group articles that tell the same story.
 
-A first, honest version: two titles are the same story when their sets of significant
-words (``story_key``) overlap with Jaccard similarity of at least 0.5 and the articles
-were published within a window of each other. It does not match a story across
-languages.
+Two APIs:
+
+- ``assign_clusters`` (titles only, one language): two titles are the same story when
+  their sets of significant words (``story_key``) overlap with Jaccard similarity of at
+  least 0.5 and the articles were published within a window of each other.
+- ``assign_stories`` (incremental, across outlets and languages): compares a new article
+  with every article already grouped or earlier in the batch within the window, using
+  script-independent word keys (``bot.pipeline.translit``: Лукашенко = Lukashenko =
+  Lukaşenko), shared figures ("412,6" = "412.6"), shared dates ("12 ноября" =
+  "November 12") and the difference between a preview and a report ("will visit" vs
+  "held talks": never one story).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["DEFAULT_WINDOW", "SIMILARITY_THRESHOLD", "assign_clusters", "story_key"]
+from bot.models import StoryItem
+from bot.pipeline.cues import strip_datelines
+from bot.pipeline.translit import word_key
+
+__all__ = [
+    "DEFAULT_WINDOW",
+    "SIMILARITY_THRESHOLD",
+    "STORY_THRESHOLD",
+    "assign_clusters",
+    "assign_stories",
+    "story_key",
+]
 
 SIMILARITY_THRESHOLD = 0.5
 DEFAULT_WINDOW = timedelta(hours=72)
@@ -98,3 +119,260 @@ def assign_clusters(
         stories.append(story)
         seen.append((key, title, published))
     return stories
+
+
+# --- stories across outlets and languages ----------------------------------------------
+
+STORY_THRESHOLD = 0.3
+_LEAD_CHARS = 600  # the lead tells the event; the rest is background every story shares
+_FIGURE_CHARS = 1500
+_TITLE_WEIGHT = 2.0
+_FIGURE_BONUS = 0.2  # per shared figure …
+_FIGURE_CAP = 0.4  # … at most
+_DATE_BONUS = 0.1
+_MIN_WORD = 4
+_MIN_SHARED_NAMES = 2
+_NAME_WEIGHT = 0.6
+
+_BEAT_PREFIXES = ("azerb", "azərb", "azeri", "азерб", "belar", "белор", "белар", "bilor")
+_FUNCTION_WORDS = frozenset(
+    [
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "will",
+        "said",
+        "also",
+        "which",
+        "their",
+        "there",
+        "these",
+        "after",
+        "about",
+        "into",
+        "over",
+        "than",
+        "more",
+        "been",
+        "were",
+        "would",
+        "could",
+        "they",
+        "them",
+        "other",
+        "such",
+        "said",
+        "says",
+        "year",
+        "years",
+        "после",
+        "между",
+        "также",
+        "было",
+        "была",
+        "были",
+        "будет",
+        "этого",
+        "года",
+        "году",
+        "которые",
+        "который",
+        "сообщили",
+        "время",
+        "является",
+        "более",
+        "того",
+        "чтобы",
+        "свой",
+        "своей",
+        "этом",
+        "этой",
+        "üçün",
+        "olan",
+        "olub",
+        "arasında",
+        "görə",
+        "edib",
+        "bildirib",
+        "həmçinin",
+        "daha",
+        "ilə",
+        "olaraq",
+        "ildə",
+        "ilin",
+    ]
+)
+_WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ ,\u00a0]\d{3})+|\d+)(?:[.,](\d+))?(?![\w])")
+_THOUSANDS = re.compile(r"\s*(?:thousand|тыс\w*|min\b|minlərlə)", re.IGNORECASE)
+_MONTHS = (
+    ("jan", "январ", "yanvar"), ("feb", "феврал", "fevral"), ("mar", "март", "mart"),
+    ("apr", "апрел", "aprel"), ("may", "ма[йяе]", "may"), ("jun", "июн", "iyun"),
+    ("jul", "июл", "iyul"), ("aug", "август", "avqust"), ("sep", "сентябр", "sentyabr"),
+    ("oct", "октябр", "oktyabr"), ("nov", "ноябр", "noyabr"), ("dec", "декабр", "dekabr"),
+)  # fmt: skip
+_MONTH_NAME = "|".join(f"(?P<m{i}>{'|'.join(names)})" for i, names in enumerate(_MONTHS))
+_DATE_RE = re.compile(
+    rf"(?<!\d)(?P<d1>\d{{1,2}})(?:-?(?:ci|cı|cu|cü|го|е))?\s+(?:{_MONTH_NAME})\w*"
+    rf"|(?<![\w])(?:{_MONTH_NAME.replace('?P<m', '?P<n')})\w*\.?\s+(?P<d2>\d{{1,2}})(?!\d)",
+    re.IGNORECASE,
+)
+# A preview announces an event ("will visit", "посетит", "səfər edəcək"); a report tells
+# it. They are two stories even when every name and date is shared. Only titles that name
+# an event are read: "X to boost exports" announces no event to report on later.
+_FUTURE = re.compile(
+    r"(?<!\w)(?:will|to (?!the |a |an )\w+|plans? to|is expected|are expected|next week|"
+    r"upcoming|ahead of|посетит|пройдет|пройдёт|состоится|проведут|проведет|проведёт|"
+    r"встретятся|планиру\w*|намерен\w*|ожида\w*|будет|будут|"
+    r"\w+(?:acaq|əcək|acaqdır|əcəkdir)|planlaşdır\w*|gözlənilir)(?!\w)",
+    re.IGNORECASE,
+)
+_EVENT = re.compile(
+    r"(?<!\w)(?:visit\w*|talks|meet\w*|summit|forum|session|conference|commission|match|"
+    r"concert|festival|days|exhibition|визит\w*|посети\w*|посещ\w*|переговор\w*|встре\w*|"
+    r"саммит\w*|форум\w*|заседани\w*|комисси\w*|матч\w*|концерт\w*|фестивал\w*|дни|"
+    r"выставк\w*|səfər\w*|görüş\w*|danışıq\w*|sammit\w*|forum\w*|iclas\w*|komissiya\w*|"
+    r"matç\w*|konsert\w*|festival\w*|günləri\w*|sərgi\w*)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _is_preview(title: str) -> bool:
+    return _FUTURE.search(title) is not None and _EVENT.search(title) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    keys: dict[str, float]
+    names: frozenset[str]
+    figures: frozenset[str]
+    dates: frozenset[tuple[int, int]]
+    preview: bool
+
+
+def _figures(text: str) -> frozenset[str]:
+    found = set()
+    for match in _NUMBER.finditer(text):
+        whole = re.sub(r"[ ,\u00a0]", "", match.group(1))
+        fraction = match.group(2) or ""
+        value = float(f"{whole}.{fraction}" if fraction else whole)
+        if _THOUSANDS.match(text, match.end()):
+            value *= 1000
+        if (value < 10 and not fraction) or (1990 <= value <= 2040 and not fraction):
+            continue  # small counts, scores and years are in every other story
+        found.add(f"{value:g}")
+    return frozenset(found)
+
+
+def _dates(text: str) -> frozenset[tuple[int, int]]:
+    found = set()
+    for match in _DATE_RE.finditer(text):
+        day = int(match.group("d1") or match.group("d2"))
+        names = match.groupdict()
+        month = next(
+            int(name[1:]) + 1 for name, value in names.items() if value and name[0] in "mn"
+        )
+        if 1 <= day <= 31:
+            found.add((month, day))
+    return frozenset(found)
+
+
+def _keys(text: str, language: str, weight: float, into: dict[str, float], names: set[str]) -> None:
+    for word in _WORD_RE.findall(text):
+        folded = word.casefold()
+        acronym = word.isupper() and len(word) >= 2
+        if not acronym and (len(word) < _MIN_WORD or folded in _FUNCTION_WORDS):
+            continue
+        if folded.startswith(_BEAT_PREFIXES):
+            continue
+        key = word_key(word, language)
+        if key:
+            into[key] = into.get(key, 0.0) + weight
+            if word[0].isupper():
+                names.add(key)
+
+
+def _features(item: StoryItem) -> _Features:
+    language = (item.language or "en").split("-")[0].lower()
+    title = strip_datelines(item.title)
+    text = strip_datelines(item.text)
+    keys: dict[str, float] = {}
+    names: set[str] = set()
+    _keys(title, language, _TITLE_WEIGHT, keys, names)
+    _keys(text[:_LEAD_CHARS], language, 1.0, keys, names)
+    head = f"{title}\n{text[:_FIGURE_CHARS]}"
+    return _Features(keys, frozenset(names), _figures(head), _dates(head), _is_preview(title))
+
+
+def _similarity(left: _Features, right: _Features, idf: dict[str, float]) -> float:
+    if left.preview != right.preview:
+        return 0.0
+    shared = left.keys.keys() & right.keys.keys()
+    dot = sum(left.keys[k] * right.keys[k] * idf[k] ** 2 for k in shared)
+    norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in left.keys.items())) * math.sqrt(
+        sum((v * idf[k]) ** 2 for k, v in right.keys.items())
+    )
+    score = dot / norm if norm else 0.0
+    shared_names = left.names & right.names
+    if len(shared_names) >= _MIN_SHARED_NAMES:
+        # Names and loanwords survive translation when the other words do not: the share
+        # of the shorter list of names that the other article also has.
+        smaller = min(sum(idf[k] for k in left.names), sum(idf[k] for k in right.names))
+        score = max(score, _NAME_WEIGHT * sum(idf[k] for k in shared_names) / smaller)
+    score += min(_FIGURE_CAP, _FIGURE_BONUS * len(left.figures & right.figures))
+    if left.dates & right.dates:
+        score += _DATE_BONUS
+    return score
+
+
+def assign_stories(
+    existing: Sequence[StoryItem],
+    new: Sequence[StoryItem],
+    window: timedelta = DEFAULT_WINDOW,
+    threshold: float = STORY_THRESHOLD,
+) -> list[str]:
+    """Group new articles into stories; return the story id of each item of ``new``.
+
+    What the caller passes:
+
+    - ``existing``: the articles already grouped whose publication is within ``window`` of
+      the new ones (e.g. the last 72 h of stored articles, at least their title, the first
+      ~1,500 characters of text and the language), each with ``story`` set to its story
+      id (an item without one is its own story, ``id``);
+    - ``new``: the new articles in arrival order, ``story`` ignored. Their ids must be
+      unique among both sequences; the id of a new item that starts a story becomes the
+      story id.
+
+    A new item joins the story of the most similar item (existing or earlier in ``new``)
+    published within ``window`` of it (a missing date counts as within) whose similarity
+    reaches ``threshold``: the IDF-weighted cosine of their word keys (title counted twice,
+    lead of the text once), plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared
+    day of a month; a preview and a report never match. Otherwise it starts a story of
+    its own. Deterministic; O(len(new) × (len(existing) + len(new))).
+    """
+    pool = [*existing, *new]
+    features = [_features(item) for item in pool]
+    document_frequency: Counter[str] = Counter()
+    for feature in features:
+        document_frequency.update(feature.keys.keys())
+    total = len(pool)
+    idf = {
+        key: math.log((total + 1) / (count + 0.5)) + 0.5
+        for key, count in document_frequency.items()
+    }
+    stories = [item.story or item.id for item in existing]
+    assigned: list[str] = []
+    for offset, item in enumerate(new):
+        index = len(existing) + offset
+        best, best_score = item.id, threshold
+        for other in range(index):
+            if not _within(item.published, pool[other].published, window):
+                continue
+            score = _similarity(features[index], features[other], idf)
+            if score >= best_score:
+                best, best_score = stories[other], score
+        stories.append(best)
+        assigned.append(best)
+    return assigned

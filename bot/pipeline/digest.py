@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.models import Article, Subscription, Topic
 
-__all__ = ["Digest", "Section", "Story", "compose_digest", "digest_due", "group_stories"]
+__all__ = [
+    "Digest",
+    "Section",
+    "Story",
+    "compose_digest",
+    "group_stories",
+    "next_digest_at",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +130,27 @@ def compose_digest(
     return Digest(since=since, until=until, sections=tuple(sections))
 
 
-def digest_due(subscription: Subscription, now: datetime) -> bool:
-    """Whether the chat's daily digest time (in its own time zone) has passed since the last
-    digest, or, before the first one, since the subscription was made."""
+def next_digest_at(subscription: Subscription, after: datetime) -> datetime | None:
+    """The first digest time strictly after ``after``, in UTC, computed in the chat's own time
+    zone so that 09:00 stays 09:00 across DST changes. None when digests are off.
+
+    A local time that does not exist on a spring-forward day (02:30 in a skipped hour) is sent
+    at the same wall-clock offset after the gap, as zoneinfo reads it (fold=0).
+    """
+    if subscription.frequency == "off":
+        return None
     zone = ZoneInfo(subscription.timezone)
     hour, minute = (int(part) for part in subscription.time_of_day.split(":"))
-    local_now = now.astimezone(zone)
-    scheduled = datetime.combine(local_now.date(), time(hour, minute), zone)
-    if scheduled > local_now:
-        scheduled = datetime.combine(local_now.date() - timedelta(days=1), time(hour, minute), zone)
-    last = subscription.last_digest_at or subscription.created_at
-    return last is None or last < scheduled
+    local = after.astimezone(zone)
+    day = local.date()
+    for _ in range(15):
+        candidate = datetime.combine(day, time(hour, minute), zone)
+        # normalise through UTC: a time in a DST gap becomes a real instant
+        candidate = candidate.astimezone(UTC)
+        weekly_ok = subscription.frequency != "weekly" or day.weekday() == (
+            subscription.weekday or 0
+        )
+        if candidate > after and weekly_ok:
+            return candidate
+        day += timedelta(days=1)
+    raise AssertionError("a digest time exists within 15 days")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-__all__ = ["html_to_text", "remove_boilerplate", "split_sentences"]
+__all__ = ["fix_homoglyphs", "html_to_text", "remove_boilerplate", "split_sentences"]
 
 # Elements whose content is never text a reader sees.
 _SKIPPED_ELEMENTS = frozenset({"script", "style", "noscript", "template", "head"})
@@ -291,3 +291,52 @@ def split_sentences(text: str) -> list[str]:
         if line[start:].strip():
             sentences.append(line[start:].strip())
     return [sentence for sentence in sentences if sentence]
+
+
+# --- homoglyphs ------------------------------------------------------------------------
+
+# Letters that look alike in Latin and Cyrillic. A word mixing the two scripts is written
+# in the script of most of its letters; its odd letters are swapped for their twins
+# ("Вelarus" with a Cyrillic В, "Азербайджан" with Latin a/e/o).
+_LATIN_TWINS = "AaBCcEeHKMOoPpTXxYy"
+_CYRILLIC_TWINS = "АаВСсЕеНКМОоРрТХхУу"
+_TO_LATIN = str.maketrans(_CYRILLIC_TWINS + "іІ", _LATIN_TWINS + "iI")
+_TO_CYRILLIC = str.maketrans(_LATIN_TWINS + "iI", _CYRILLIC_TWINS + "іІ")
+# A word mixing the scripts has a Latin letter next to a Cyrillic one somewhere.
+_SCRIPT_SEAM = re.compile(r"[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+_WORD_LETTERS = re.compile(r"[^\W\d_]+")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _one_script(word: str) -> str:
+    cyrillic = len(_CYRILLIC_LETTER.findall(word))
+    if cyrillic * 2 > len(word):
+        return word.translate(_TO_CYRILLIC)
+    return word.translate(_TO_LATIN)
+
+
+def fix_homoglyphs(text: str) -> str:
+    """Rewrite words that mix Latin and Cyrillic look-alike letters in one script.
+
+    The majority script of the word wins; only letters with a twin in the other script
+    change, so a genuinely mixed word ("iPhone-ы") keeps its other letters.
+    """
+    if not (_CYRILLIC_LETTER.search(text) and _LATIN_LETTER.search(text)):
+        return text  # one script: nothing to mix up
+    parts: list[str] = []
+    done = 0
+    for seam in _SCRIPT_SEAM.finditer(text):
+        if seam.start() < done:
+            continue  # a second seam in a word already rewritten
+        start = seam.start()
+        while start > 0 and text[start - 1].isalpha():
+            start -= 1
+        word = _WORD_LETTERS.match(text, start)
+        if word is None:  # pragma: no cover - a seam is two letters
+            continue
+        parts.append(text[done:start])
+        parts.append(_one_script(word.group()))
+        done = word.end()
+    parts.append(text[done:])
+    return "".join(parts)

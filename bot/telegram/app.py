@@ -10,6 +10,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -17,9 +18,11 @@ from telegram.ext import (
 )
 
 from bot.config import AppConfig, Settings
-from bot.jobs import digest_tick, poll_job, retention_job
+from bot.deliver.sender import Sender
+from bot.jobs import digest_tick, poll_job, retention_job, send_job
 from bot.poll import poll_client, summariser_for
-from bot.telegram import handlers
+from bot.telegram import handlers, search
+from bot.telegram import settings as settings_ui
 from storage import open_store
 
 __all__ = ["build_application", "run_bot"]
@@ -27,8 +30,8 @@ __all__ = ["build_application", "run_bot"]
 log = logging.getLogger(__name__)
 
 POLL_CHECK_EVERY = timedelta(seconds=60)
-DIGEST_TICK_EVERY = timedelta(seconds=60)
 RETENTION_EVERY = timedelta(days=1)
+SEND_EVERY = timedelta(seconds=2)
 
 
 def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
@@ -45,12 +48,28 @@ def build_application(settings: Settings, config: AppConfig, token: str) -> Appl
     application.bot_data["settings"] = settings
     application.bot_data["config"] = config
 
+    # commands that configure a chat also work as channel posts (channels are run by admins)
+    anywhere = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POSTS
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("latest", handlers.latest))
-    application.add_handler(CommandHandler("subscribe", handlers.subscribe))
-    application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe))
+    application.add_handler(CommandHandler("subscribe", handlers.subscribe, anywhere))
+    application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe, anywhere))
     application.add_handler(CommandHandler("digest", handlers.digest_now))
+    application.add_handler(CommandHandler("settings", settings_ui.settings_command, anywhere))
+    application.add_handler(CallbackQueryHandler(settings_ui.settings_callback, r"^s:"))
+    for name, callback in (
+        ("timezone", settings_ui.timezone_command),
+        ("time", settings_ui.time_command),
+        ("frequency", settings_ui.frequency_command),
+        ("language", settings_ui.language_command),
+        ("previews", settings_ui.previews_command),
+        ("topics", settings_ui.topics_command),
+        ("alerts", settings_ui.alerts_command),
+    ):
+        application.add_handler(CommandHandler(name, callback, anywhere))
+    application.add_handler(CommandHandler("search", search.search))
+    application.add_handler(CallbackQueryHandler(search.more_results, search.CALLBACK_PATTERN))
     if config.topics:
         keys = [t.key for t in config.topics]
         application.add_handler(CommandHandler(keys, handlers.topic_command))
@@ -76,7 +95,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
     jobs.run_once(poll_job, when=0, data="all", name="poll-at-start")
     jobs.run_repeating(poll_job, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
-    jobs.run_repeating(digest_tick, interval=DIGEST_TICK_EVERY, first=5, name="digest-tick")
+    jobs.run_repeating(digest_tick, interval=config.digest.check_every, first=5, name="digest-tick")
+    application.bot_data["sender"] = Sender(store, application.bot, config.delivery)
+    jobs.run_repeating(send_job, interval=SEND_EVERY, first=1, name="sender")
     jobs.run_repeating(retention_job, interval=RETENTION_EVERY, first=120, name="retention")
     log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from telegram import LinkPreviewOptions, Update
@@ -16,8 +17,9 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.config import AppConfig, Settings
-from bot.models import Chat, Subscription
-from bot.pipeline.digest import compose_digest, group_stories
+from bot.models import Article, Chat, Subscription
+from bot.pipeline.digest import compose_digest, group_stories, next_digest_at
+from bot.telegram.i18n import text
 from bot.telegram.render import render_digest, render_stories
 from storage import Store
 
@@ -46,6 +48,8 @@ BASIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("subscribe", "a daily digest (optionally: /subscribe trade energy)"),
     ("unsubscribe", "stop the daily digest"),
     ("digest", "the digest now"),
+    ("settings", "topics, frequency, time zone, alerts, language"),
+    ("search", "find stories: /search MAZ Ganja"),
 )
 
 
@@ -72,8 +76,8 @@ async def _reply(update: Update, messages: list[str]) -> None:
     message = update.effective_message
     if message is None:
         return
-    for text in messages:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    for body in messages:
+        await message.reply_text(body, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
 
 
 async def _remember_chat(update: Update, services: Services) -> None:
@@ -158,20 +162,34 @@ def _echo(text: str) -> str:
     return html.escape(text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…")
 
 
-async def _may_configure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Private chats and channels: yes. Groups: only their admins (checked with Telegram)."""
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
     if chat is None or chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
         return True
-    if message is not None and message.sender_chat is not None:
+    if update.callback_query is None and message is not None and message.sender_chat is not None:
         return message.sender_chat.id == chat.id  # an anonymous admin speaks as the group
     if user is None:
         return False
     member = await context.bot.get_chat_member(chat.id, user.id)
-    if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def _may_configure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    if await is_chat_admin(update, context):
         return True
-    await _reply(update, ["Only this group's admins can change its digest."])
+    language = await chat_language(update, context)
+    await _reply(update, [text("admins_only", language)])
     return False
+
+
+async def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The language of the bot's own words in this chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return "en"
+    stored = await _services(context).store.get_chat(chat.id)
+    return stored.language if stored else "en"
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,24 +208,34 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     await _remember_chat(update, services)
-    defaults = services.config.digest
     now = _now()
-    subscription = Subscription(
-        chat_id=chat.id,
-        time_of_day=defaults.time,
-        timezone=defaults.timezone,
-        topics=wanted,
+    subscription = await services.store.get_subscription(chat.id) or new_subscription(
+        services, chat.id
     )
+    if wanted or subscription.frequency == "off":
+        subscription = replace(
+            subscription,
+            topics=wanted or subscription.topics,
+            frequency="daily" if subscription.frequency == "off" else subscription.frequency,
+        )
+    subscription = replace(subscription, next_digest_at=next_digest_at(subscription, now))
     created = await services.store.subscribe(subscription, now)
-    scope = ", ".join(wanted) if wanted else "all topics"
+    scope = ", ".join(subscription.topics) if subscription.topics else "all topics"
     verb = "Subscribed" if created else "Subscription updated"
     await _reply(
         update,
         [
-            f"{verb}: a daily digest at {defaults.time} ({html.escape(defaults.timezone)}), "
-            f"{html.escape(scope)}. /unsubscribe stops it; /digest shows it now."
+            f"{verb}: a daily digest at {subscription.time_of_day} "
+            f"({html.escape(subscription.timezone)}), {html.escape(scope)}. "
+            "/settings changes it; /unsubscribe stops it; /digest shows it now."
         ],
     )
+
+
+def new_subscription(services: Services, chat_id: int) -> Subscription:
+    """A subscription with the defaults of feeds.yaml (``digest:``)."""
+    defaults = services.config.digest
+    return Subscription(chat_id=chat_id, time_of_day=defaults.time, timezone=defaults.timezone)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -233,10 +261,21 @@ async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if chat is None:
         return
     now = _now()
-    subscription = await services.store.get_subscription(chat.id)
+    subscription = await services.store.get_subscription(chat.id) or new_subscription(
+        services, chat.id
+    )
+    stored_chat = await services.store.get_chat(chat.id) or Chat(chat.id, chat.type)
     since = digest_start(services, subscription, now)
-    topics = subscription.topics if subscription else ()
-    messages = await build_digest(services, since=since, until=now, topics=topics)
+    articles = await services.store.latest_articles(
+        limit=5000,
+        topics=subscription.topics,
+        since=now - services.config.digest.story_age,
+        seen_since=since,
+        include_backlog=False,
+    )
+    messages = digest_messages(
+        services, articles, since, now, subscription, stored_chat, skip_empty=True
+    )
     if not messages:
         await _reply(
             update, [f"No new stories since {since:%d %b %H:%M} UTC. /latest shows the newest."]
@@ -252,24 +291,31 @@ def digest_start(services: Services, subscription: Subscription | None, now: dat
     return max(last, oldest) if last else oldest
 
 
-async def build_digest(
-    services: Services, *, since: datetime, until: datetime, topics: tuple[str, ...]
+def digest_messages(
+    services: Services,
+    articles: Sequence[Article],
+    since: datetime,
+    now: datetime,
+    subscription: Subscription,
+    chat: Chat,
+    *,
+    skip_empty: bool,
 ) -> list[str]:
-    """The rendered digest for a period, or no messages when it has no story."""
-    oldest = until - services.config.digest.story_age
-    articles = await services.store.latest_articles(
-        limit=500, topics=topics, since=oldest, seen_since=since
-    )
+    """A chat's digest for ``[since, now)``, in the chat's language; no messages for an empty
+    one when ``skip_empty``."""
+    config = services.config
     digest = compose_digest(
         articles,
-        services.config.topics,
+        config.topics,
         since=since,
-        until=until + timedelta(seconds=1),
-        max_stories=services.config.digest.max_stories,
-        only_topics=topics,
-        oldest=oldest,
+        until=now + timedelta(seconds=1),
+        max_stories=config.digest.max_stories,
+        only_topics=subscription.topics,
+        oldest=now - config.digest.story_age,
     )
-    return render_digest(digest) if digest.count else []
+    if not digest.count and skip_empty:
+        return []
+    return render_digest(digest, language=chat.language)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.pipeline.digest import Digest, Story
 from bot.pipeline.normalise import http_url
+from bot.telegram.i18n import text, topic_title
 
 __all__ = [
     "MAX_MESSAGE",
@@ -37,7 +38,7 @@ def _date(value: datetime) -> str:
     return value.strftime("%d %b %Y")
 
 
-def render_story(story: Story) -> str:
+def render_story(story: Story, language: str = "en") -> str:
     """One story: linked title, outlet and date, summary, the other outlets."""
     article = story.article
     title = (
@@ -52,7 +53,8 @@ def render_story(story: Story) -> str:
     if article.summary and article.summary != article.title:
         lines.append(html.escape(article.summary, quote=False))
     if story.other_outlets:
-        lines.append(f"<i>also: {html.escape(', '.join(story.other_outlets), quote=False)}</i>")
+        also = text("also", language)
+        lines.append(f"<i>{also}: {html.escape(', '.join(story.other_outlets), quote=False)}</i>")
     return "\n".join(lines)
 
 
@@ -88,18 +90,22 @@ def render_stories(header: str, stories: Sequence[Story]) -> list[str]:
     return pack_messages(f"<b>{html.escape(header, quote=False)}</b>", map(render_story, stories))
 
 
-def render_digest(digest: Digest, title: str = "Azerbaijan–Belarus digest") -> list[str]:
-    """A digest: title, period and count, then each section under its topic header."""
+def render_digest(digest: Digest, language: str = "en") -> list[str]:
+    """A digest: title, period and count, then each section under its topic header, in the
+    chat's language for the bot's own words."""
     count = digest.count
     start = "%d %b %Y %H:%M" if digest.since.year != digest.until.year else "%d %b %H:%M"
     period = f"{digest.since.strftime(start)} – {digest.until:%d %b %H:%M} UTC"
-    noun = "story" if count == 1 else "stories"
-    header = f"<b>{html.escape(title, quote=False)}</b>\n{period} · {count} {noun}"
+    title = html.escape(text("digest.title", language), quote=False)
+    header = f"<b>{title}</b>\n{period} · {text('digest.count', language, count=count)}"
     blocks: list[str] = []
     for section in digest.sections:
-        name = section.topic.title if section.topic else "Other"
+        if section.topic is None:
+            name = text("digest.other", language)
+        else:
+            name = topic_title(section.topic.key, section.topic.title, language)
         for index, story in enumerate(section.stories):
-            block = render_story(story)
+            block = render_story(story, language)
             if index == 0:
                 block = f"<b>— {html.escape(name.upper(), quote=False)} —</b>\n{block}"
             blocks.append(block)

@@ -7,6 +7,7 @@ so the application's logging stays as it is.
 
 from alembic import context
 
+from storage._search import include_name
 from storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -18,6 +19,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -51,6 +51,14 @@ class Bot:
                     raise AssertionError(f"no log line with {text!r}; last lines:\n{log}")
                 self._changed.wait(min(left, 0.2))
 
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a crash."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
     def stop(self, timeout: float = 10) -> tuple[int, float]:
         started = time.monotonic()
         self.process.send_signal(signal.SIGTERM)

@@ -87,7 +87,7 @@ class TestClassify:
         assert [o["relevant"] for o in out] == [True, True, True, False]
         assert {"trade", "diplomacy"} <= set(out[0]["topics"])
         assert "defence" in out[1]["topics"]
-        assert "Yandex" not in out[0]["summary"] and len(out[0]["summary"]) <= 300
+        assert "Yandex" not in out[0]["summary"] and len(out[0]["summary"]) <= 350
         assert [o["language"] for o in out] == ["en", "en", "en", "en"]
         assert out[2]["cluster"] == out[1]["cluster"] == "001"
         assert out[3]["cluster"] == "x"

@@ -158,21 +158,11 @@ class TestChats:
         assert await store.subscribe(replace(sub, topics=()), NOW) is False
         assert await store.get_subscription(42) == replace(sub, topics=())
         assert await store.active_subscriptions() == [replace(sub, topics=())]
-        later = NOW + timedelta(days=1)
-        assert await store.claim_digest(42, NOW, later) is True
-        assert await store.claim_digest(42, NOW, later) is False  # another process was first
         stored = await store.get_subscription(42)
-        assert stored is not None and stored.last_digest_at == later
-        assert await store.claim_digest(42, later, NOW) is True  # given back
+        assert stored is not None and stored.last_digest_at == NOW
         assert await store.unsubscribe(42) is True
         assert await store.unsubscribe(42) is False
         assert await store.get_subscription(42) is None
-
-    async def test_first_claim_from_none(self, store: Store) -> None:
-        await store.upsert_chat(Chat(7, "private"), NOW)
-        await store.subscribe(Subscription(7), NOW)
-        assert await store.claim_digest(7, None, NOW) is True
-        assert await store.claim_digest(7, None, NOW) is False
 
     async def test_inactive_chats_get_no_digest(self, store: Store) -> None:
         await store.upsert_chat(Chat(1, "private"), NOW)
@@ -180,6 +170,9 @@ class TestChats:
         await store.set_chat_active(1, False, NOW)
         assert await store.active_subscriptions() == []
         assert await store.get_chat(1) == Chat(1, "private", None, active=False)
+        await store.update_chat_settings(1, language="az", link_previews=True)
+        chat = await store.get_chat(1)
+        assert chat is not None and (chat.language, chat.link_previews) == ("az", True)
         await store.upsert_chat(Chat(1, "private"), NOW)  # /start again
         assert [s.chat_id for s in await store.active_subscriptions()] == [1]
 
@@ -222,17 +215,139 @@ async def test_unreachable_postgres_is_a_storage_error() -> None:
         await open_store("postgresql+asyncpg://nobody@127.0.0.1:1/none")
 
 
+class TestOutbox:
+    async def subscribed(self, store: Store, chat_id: int, due: datetime) -> Subscription:
+        await store.upsert_chat(Chat(chat_id, "private"), NOW)
+        await store.subscribe(Subscription(chat_id, next_digest_at=due), NOW)
+        subscription = await store.get_subscription(chat_id)
+        assert subscription is not None
+        return subscription
+
+    async def test_due_subscriptions_is_one_ordered_query(self, store: Store) -> None:
+        for chat_id, hours in ((1, 2), (2, -1), (3, -3), (4, 0)):
+            await self.subscribed(store, chat_id, NOW + timedelta(hours=hours))
+        await store.set_chat_active(4, False, NOW)
+        due = await store.due_subscriptions(NOW, limit=10)
+        assert [(s.chat_id, c.id) for s, c in due] == [(3, 3), (2, 2)]
+        assert [s.chat_id for s, _ in await store.due_subscriptions(NOW, limit=1)] == [3]
+
+    async def test_a_digest_is_queued_once(self, store: Store) -> None:
+        sub = await self.subscribed(store, 1, NOW)
+        nxt = NOW + timedelta(days=1)
+        queued = await store.queue_digest(
+            sub,
+            sent_at=NOW,
+            next_at=nxt,
+            period="digest:x",
+            messages=["a", "b"],
+            link_previews=False,
+        )
+        again = await store.queue_digest(
+            sub,
+            sent_at=NOW,
+            next_at=nxt,
+            period="digest:x",
+            messages=["a", "b"],
+            link_previews=False,
+        )
+        assert (queued, again) == (True, False)  # the second process lost the race
+        assert await store.due_subscriptions(NOW, limit=10) == []
+        stored = await store.get_subscription(1)
+        assert stored is not None and (stored.last_digest_at, stored.next_digest_at) == (NOW, nxt)
+        assert await store.outbox_depth() == 2
+
+    async def test_claim_send_defer_drop(self, store: Store) -> None:
+        await store.enqueue(
+            1, kind="digest", period="p", messages=["1", "2", "3"], link_previews=False, now=NOW
+        )
+        await store.enqueue(
+            2, kind="alert", period="q", messages=["x"], link_previews=True, now=NOW
+        )
+        assert (
+            await store.enqueue(
+                2, kind="alert", period="q", messages=["x"], link_previews=True, now=NOW
+            )
+            == 0
+        )
+        claimed = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2))
+        assert [(m.chat_id, m.part, m.text) for m in claimed] == [
+            (1, 0, "1"),
+            (1, 1, "2"),
+            (1, 2, "3"),
+            (2, 0, "x"),
+        ]
+        assert (
+            await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2)) == []
+        )
+        first, second, _third, alert = claimed
+        await store.finish_outbox(first.id, NOW)
+        await store.defer_outbox(second, NOW + timedelta(seconds=5), "429: retry after 5")
+        await store.drop_outbox(2, "blocked", message_id=alert.id)
+        assert await store.outbox_depth() == 2
+        # the deferred part and the part after it wait together, in order
+        assert (
+            await store.claim_outbox(NOW + timedelta(seconds=1), limit=10, reclaim_before=NOW) == []
+        )
+        later = await store.claim_outbox(NOW + timedelta(seconds=5), limit=10, reclaim_before=NOW)
+        assert [(m.part, m.attempts) for m in later] == [(1, 1), (2, 0)]
+
+    async def test_messages_of_a_dead_sender_are_reclaimed(self, store: Store) -> None:
+        await store.enqueue(
+            1, kind="digest", period="p", messages=["1"], link_previews=False, now=NOW
+        )
+        (message,) = await store.claim_outbox(
+            NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2)
+        )
+        assert (
+            await store.claim_outbox(
+                NOW + timedelta(minutes=1), limit=10, reclaim_before=NOW - timedelta(minutes=1)
+            )
+            == []
+        )
+        (again,) = await store.claim_outbox(
+            NOW + timedelta(minutes=3), limit=10, reclaim_before=NOW + timedelta(minutes=1)
+        )
+        assert again.id == message.id
+
+    async def test_a_chat_waits_for_its_earlier_message(self, store: Store) -> None:
+        await store.enqueue(
+            1, kind="digest", period="p", messages=["1", "2"], link_previews=False, now=NOW
+        )
+        await store.enqueue(
+            2, kind="digest", period="p", messages=["x"], link_previews=False, now=NOW
+        )
+        (first,) = await store.claim_outbox(NOW, limit=1, reclaim_before=NOW)
+        rest = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2))
+        assert (first.text, [m.text for m in rest]) == ("1", ["x"])  # "2" waits behind "1"
+
+    async def test_a_blocked_chat_loses_its_queue_and_a_migrated_one_keeps_it(
+        self, store: Store
+    ) -> None:
+        await store.enqueue(
+            1, kind="digest", period="p", messages=["1", "2"], link_previews=False, now=NOW
+        )
+        await store.enqueue(
+            -5, kind="digest", period="p", messages=["g"], link_previews=False, now=NOW
+        )
+        assert await store.drop_outbox(1, "Forbidden: bot was blocked by the user") == 2
+        await store.move_outbox(-5, -1005)
+        (moved,) = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW)
+        assert (moved.chat_id, moved.text) == (-1005, "g")
+
+
 def test_migrations_match_the_schema(tmp_path: object) -> None:
     """The Alembic migrations create exactly the tables ``storage.schema`` declares."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from storage._search import include_name
     from storage._sql import upgrade
     from storage.schema import metadata
 
     engine = create_engine(f"sqlite:///{tmp_path}/m.sqlite3")
     with engine.begin() as connection:
         upgrade(connection)
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, metadata)
     engine.dispose()
     assert diff == []

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.models import Classification, Topic
 from bot.pipeline.classify import classify
 
@@ -36,14 +38,30 @@ def test_azernews_seed(default_topics: tuple[Topic, ...]) -> None:
     assert result == Classification(
         relevant=True,
         relevance_score=1.0,
-        reason="az: Azerbaijan×16, Baku×3 (title); by: Belarus×13, Minsk×2 (title)",
+        reason=(
+            "az: Azerbaijan×16, Baku×3 (title); by: Belarus×13, Minsk×2 (title); both in title; "
+            "8 more sentences; relation: bilateral, cooperation, meeting"
+        ),
         topics=("trade", "defence"),
         summary=(
             "Azerbaijan and Belarus – two former Soviet republics – have inked a bilateral "
             "defence cooperation plan for 2020."
         ),
         language="en",
+        facts=result.facts,
     )
+    turnover = result.facts[0]
+    assert (turnover.kind, turnover.value, turnover.unit, turnover.text) == (
+        "money",
+        204_000_000.0,
+        "USD",
+        "$204 million",
+    )
+    assert (turnover.metric, turnover.period) == ("trade_turnover", "Last year")
+    assert [(f.text, f.metric, f.direction) for f in result.facts[3:]] == [
+        ("$55.9 million", "imports", "by->az"),
+        ("$3.3 million", "exports", "az->by"),
+    ]
 
 
 def test_russian_article(default_topics: tuple[Topic, ...]) -> None:
@@ -56,7 +74,11 @@ def test_russian_article(default_topics: tuple[Topic, ...]) -> None:
 
     assert (result.relevant, result.topics, result.language) == (True, ("trade", "industry"), "ru")
     assert "Читайте также" not in result.summary
-    assert result.summary.startswith("Минск, 15 февраля.")
+    # the dateline "Минск, 15 февраля." is not summary material
+    assert result.summary.startswith("Товарооборот между Беларусью и Азербайджаном")
+    assert len(result.summary) <= 350
+    assert result.facts[0].text == "$450,5 млн"
+    assert result.facts[0].period == "по итогам 2023 г."
 
 
 def test_single_country_article_is_tagged_but_not_relevant(
@@ -70,3 +92,32 @@ def test_single_country_article_is_tagged_but_not_relevant(
 
     assert (result.relevant, result.relevance_score) == (False, 0.0)
     assert result.topics == ("trade", "agriculture")
+
+
+def test_the_default_summary_limit_is_350(default_topics: tuple[Topic, ...]) -> None:
+    text = " ".join(f"Sentence number {i} about Azerbaijan and Belarus trade." for i in range(40))
+
+    result = classify("Azerbaijan and Belarus", text, default_topics)
+
+    assert 0 < len(result.summary) <= 350
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("", ""),
+        ("Aliyev and Lukashenko hold phone talks", ""),
+        ("Azerbaijan and Belarus", "Belarus harvest. " * 12_000),  # 200 KB
+        ("Mixed", "Azerbaijan and Belarus. Азербайджан и Беларусь. Azərbaycan və Belarus."),
+        ("&lt;b&gt;Azerbaijan&lt;/b&gt;", "<p>Belarus &amp; Azerbaijan &#8212; talks</p>"),
+        ("\u0412elarus", "\u0410zerbaijan"),
+        ("Belarus Street in Baku", "Traffic on Belarus Street in Baku."),
+        ("\x00\ufeff", "\u200b\n\r\t"),
+    ],
+)
+def test_bad_input_never_crashes(default_topics: tuple[Topic, ...], title: str, text: str) -> None:
+    result = classify(title, text, default_topics)
+
+    assert 0.0 <= result.relevance_score <= 1.0
+    assert len(result.summary) <= 350
+    assert result.language

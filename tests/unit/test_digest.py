@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.models import Article, Subscription, Topic
-from bot.pipeline.digest import compose_digest, digest_due, group_stories
+from bot.pipeline.digest import compose_digest, group_stories, next_digest_at
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TOPICS = (
@@ -105,38 +105,44 @@ def test_digest_for_chosen_topics_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("now", "last", "expected"),
+    ("after", "expected"),
     [
         # 09:00 in Baku is 05:00 UTC
-        (
-            datetime(2026, 11, 23, 4, 59, tzinfo=UTC),
-            datetime(2026, 11, 22, 5, 0, tzinfo=UTC),
-            False,
-        ),
-        (datetime(2026, 11, 23, 5, 0, tzinfo=UTC), datetime(2026, 11, 22, 5, 0, tzinfo=UTC), True),
-        (datetime(2026, 11, 23, 5, 1, tzinfo=UTC), datetime(2026, 11, 23, 5, 0, tzinfo=UTC), False),
-        (datetime(2026, 11, 23, 5, 1, tzinfo=UTC), None, True),
+        (datetime(2026, 11, 23, 4, 59, tzinfo=UTC), datetime(2026, 11, 23, 5, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 23, 5, 0, tzinfo=UTC), datetime(2026, 11, 24, 5, 0, tzinfo=UTC)),
     ],
 )
-def test_digest_due_in_the_chat_time_zone(
-    now: datetime, last: datetime | None, expected: bool
-) -> None:
-    subscription = Subscription(1, "09:00", "Asia/Baku", last_digest_at=last)
-    assert digest_due(subscription, now) is expected
+def test_next_digest_in_the_chat_time_zone(after: datetime, expected: datetime) -> None:
+    assert next_digest_at(Subscription(1, "09:00", "Asia/Baku"), after) == expected
 
 
-def test_first_digest_is_due_at_the_first_scheduled_time_after_subscribing() -> None:
-    subscription = Subscription(
-        1, "09:00", "Asia/Baku", created_at=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-    )
-    assert digest_due(subscription, datetime(2026, 11, 23, 7, 0, tzinfo=UTC)) is False
-    assert digest_due(subscription, datetime(2026, 11, 24, 5, 0, tzinfo=UTC)) is True
-
-
-def test_digest_due_across_a_dst_change() -> None:
+def test_next_digest_across_a_dst_change() -> None:
     # Europe/Berlin leaves summer time on 25 Oct 2026: 08:00 local is 06:00 UTC before, 07:00 after
-    subscription = Subscription(
-        1, "08:00", "Europe/Berlin", last_digest_at=datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
+    subscription = Subscription(1, "08:00", "Europe/Berlin")
+    assert next_digest_at(subscription, datetime(2026, 10, 24, 5, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 24, 6, 0, tzinfo=UTC
     )
-    assert digest_due(subscription, datetime(2026, 10, 25, 6, 30, tzinfo=UTC)) is False
-    assert digest_due(subscription, datetime(2026, 10, 25, 7, 0, tzinfo=UTC)) is True
+    assert next_digest_at(subscription, datetime(2026, 10, 24, 6, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 25, 7, 0, tzinfo=UTC
+    )
+
+
+def test_a_time_in_the_spring_forward_gap_still_comes() -> None:
+    subscription = Subscription(1, "02:30", "Europe/Berlin")  # 29 Mar 2026 skips 02:00–03:00
+    assert next_digest_at(subscription, datetime(2026, 3, 28, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC
+    )
+
+
+def test_a_far_time_zone_and_weekly_digests() -> None:
+    subscription = Subscription(1, "09:00", "Pacific/Kiritimati", frequency="weekly", weekday=0)
+    # Monday 09:00 at UTC+14 is Sunday 19:00 UTC
+    assert next_digest_at(subscription, datetime(2026, 11, 23, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 29, 19, 0, tzinfo=UTC
+    )
+
+
+def test_no_digest_when_off() -> None:
+    assert (
+        next_digest_at(Subscription(1, frequency="off"), datetime(2026, 11, 23, tzinfo=UTC)) is None
+    )

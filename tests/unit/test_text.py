@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.pipeline.text import html_to_text, remove_boilerplate, split_sentences
+from bot.pipeline.text import fix_homoglyphs, html_to_text, remove_boilerplate, split_sentences
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -199,3 +199,21 @@ def test_split_sentences_line_breaks_end_sentences() -> None:
 
 def test_split_sentences_of_empty_text() -> None:
     assert split_sentences("  \n\n ") == []
+
+
+# --- fix_homoglyphs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("\u0412elarus", "Belarus"),  # Cyrillic В in a Latin word
+        ("A\u0437\u0435\u0440\u0431a\u0439\u0434\u0436a\u043d", "Азербайджан"),  # Latin A, a
+        ("Aзepбaйджaн и Беларусь", "Азербайджан и Беларусь"),
+        ("plain text, простой текст", "plain text, простой текст"),
+        ("iPhone-ы", "iPhone-ы"),  # a hyphen separates the words
+        ("", ""),
+    ],
+)
+def test_fix_homoglyphs_writes_a_word_in_its_main_script(text: str, fixed: str) -> None:
+    assert fix_homoglyphs(text) == fixed

@@ -32,7 +32,8 @@ def test_default_topics_are_the_ten_documented_keys(default_topics: tuple[Topic,
 
 def test_default_topics_have_enough_keywords(default_topics: tuple[Topic, ...]) -> None:
     sizes = {t.key: len(t.keywords) for t in default_topics}
-    assert {key: size for key, size in sizes.items() if not 20 <= size <= 40} == {}
+    # issue 4 widened the bound (was 40): en/ru/az verbs and nouns of visits, sport …
+    assert {key: size for key, size in sizes.items() if not 20 <= size <= 70} == {}
     assert all(t.title and t.description for t in default_topics)
 
 
@@ -43,7 +44,9 @@ def test_newsaz_seed_is_about_trade_and_diplomacy(default_topics: tuple[Topic, .
         default_topics,
     )
     assert {"trade", "diplomacy"} <= set(tags)
-    assert tags == ("trade", "diplomacy", "industry", "agriculture")
+    # "promising areas is mechanical engineering, agricultural mechanization, … food security"
+    # is an enumeration: agriculture is not what the article is about (issue 4)
+    assert tags == ("trade", "diplomacy", "industry")
 
 
 def test_azernews_seed_is_about_defence(default_topics: tuple[Topic, ...]) -> None:
@@ -171,3 +174,52 @@ def test_load_topics_rejects_bad_data(data: object, message: str) -> None:
     with pytest.raises(ValueError) as excinfo:
         load_topics(data)
     assert message in str(excinfo.value)
+
+
+# --- issue 4: a word in a list is not a topic ------------------------------------------
+
+
+def test_a_word_in_an_enumeration_of_topics_does_not_count(
+    default_topics: tuple[Topic, ...],
+) -> None:
+    text = (
+        "The sides discussed cooperation in trade, energy, culture and education. "
+        "They agreed to expand cooperation in culture, health and agriculture."
+    )
+
+    assert tag_topics("News", text, default_topics) == ()
+
+
+def test_two_topics_after_areas_are_a_list_too(default_topics: tuple[Topic, ...]) -> None:
+    text = "Cooperation in the areas of culture and tourism was mentioned. Culture is great."
+
+    assert "culture" not in tag_topics("", text, default_topics)
+
+
+def test_a_substantive_sentence_counts(default_topics: tuple[Topic, ...]) -> None:
+    text = (
+        "The sides discussed cooperation in trade, energy, culture and education. "
+        "The Days of Belarusian Culture opened in Baku with a concert."
+    )
+
+    assert tag_topics("", text, default_topics) == ("culture",)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "topic"),
+    [
+        ("Azerbaijan beat Belarus 2-1", "The national football team won the match.", "culture"),
+        ("Лукашенко поздравил Алиева", "Президент поздравил коллегу с днем рождения.", "diplomacy"),
+        ("Səfir etimadnaməsini təqdim edib", "Belarusun səfiri görüşdə iştirak edib.", "diplomacy"),
+        ("MAZ buses for Baku", "The buses will run on city routes.", "transport"),
+    ],
+)
+def test_topics_in_three_languages(
+    default_topics: tuple[Topic, ...], title: str, text: str, topic: str
+) -> None:
+    assert topic in tag_topics(title, text, default_topics)
+
+
+def test_dotted_and_dotless_i_match_like_ignorecase() -> None:
+    assert tag_topics("", "İSTEHSAL istehsal", [topic("istehsal")]) == ("t",)
+    assert tag_topics("", "YIĞIM yığım", [topic("yığım")]) == ("t",)

@@ -1,0 +1,196 @@
+"""The outbox sender: delivers queued messages within Telegram's limits and never loses one.
+
+Limits: ``rate`` messages a second overall (token bucket), one message a ``private_interval``
+per private chat and one a ``group_interval`` per group (20 a minute). Outcomes::
+
+    delivered              → sent
+    429 RetryAfter         → the chat's messages wait retry_after, then go again
+    403 Forbidden          → chat deactivated (until it sends /start), its queue dropped
+    400 chat not found     → the same
+    ChatMigrated           → chat id and queue moved to the supergroup, sent there
+    other 400              → this message dropped, logged (e.g. HTML Telegram refuses)
+    network error, 5xx     → retried with backoff (2 s, 4 s … 10 min); dropped after 10 tries
+
+A message is marked sent right after Telegram accepts it; a sender that dies leaves its
+claimed messages to be reclaimed after ``reclaim_after``: at most the messages in flight at
+the crash can be sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.deliver.limits import DeliveryLimits
+from bot.models import OutboxMessage
+from storage import Store
+
+__all__ = ["DeliveryLimits", "SendReport", "Sender"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SendReport:
+    """What one drain did."""
+
+    sent: int = 0
+    deferred: int = 0
+    dropped: int = 0
+    rate_limited: int = 0
+    chats_deactivated: list[int] = field(default_factory=list)
+
+
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, bursts up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._tokens = 1.0
+        self._updated = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self._rate, self._tokens + (now - self._updated) * self._rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+
+
+class Sender:
+    """Drains the outbox through a python-telegram-bot ``Bot``."""
+
+    def __init__(
+        self,
+        store: Store,
+        bot: Bot,
+        limits: DeliveryLimits | None = None,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        limits = limits or DeliveryLimits()
+        self._store, self._bot, self._limits, self._now = store, bot, limits, now
+        self._bucket = _Bucket(limits.rate)
+        # when each chat may get its next message (monotonic seconds)
+        self._next_ok: defaultdict[int, float] = defaultdict(float)
+
+    async def drain(self, max_seconds: float = 30.0) -> SendReport:
+        """Send what is due until the outbox is empty of due messages or time is up."""
+        report = SendReport()
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            now = self._now()
+            batch = await self._store.claim_outbox(
+                now, limit=self._limits.batch, reclaim_before=now - self._limits.reclaim_after
+            )
+            if not batch:
+                break
+            await self._send_batch(batch, report)
+        return report
+
+    async def _send_batch(self, batch: list[OutboxMessage], report: SendReport) -> None:
+        by_chat: defaultdict[int, list[OutboxMessage]] = defaultdict(list)
+        for message in batch:
+            by_chat[message.chat_id].append(message)
+        limit = asyncio.Semaphore(self._limits.concurrency)
+
+        async def chat_queue(messages: list[OutboxMessage]) -> None:
+            async with limit:
+                for index, message in enumerate(messages):
+                    if not await self._send_one(message, report):
+                        # this chat's later messages were deferred or dropped with it
+                        del messages[index + 1 :]
+                        return
+
+        await asyncio.gather(*(chat_queue(messages) for messages in by_chat.values()))
+
+    async def _pace(self, chat_id: int) -> None:
+        interval = self._limits.private_interval if chat_id > 0 else self._limits.group_interval
+        wait = self._next_ok[chat_id] - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._next_ok[chat_id] = time.monotonic() + interval
+        await self._bucket.take()
+
+    async def _send_one(self, message: OutboxMessage, report: SendReport) -> bool:
+        """True when the chat's next message may follow."""
+        await self._pace(message.chat_id)
+        try:
+            await self._bot.send_message(
+                message.chat_id,
+                message.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=not message.link_previews),
+            )
+        except RetryAfter as exc:
+            report.rate_limited += 1
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            self._next_ok[message.chat_id] = time.monotonic() + seconds
+            await self._defer(
+                message, seconds, f"429: retry after {seconds:g} s", report, count=False
+            )
+            return False
+        except Forbidden as exc:
+            await self._deactivate(message.chat_id, f"Forbidden: {exc.message}", report)
+            return False
+        except ChatMigrated as exc:
+            new_id = int(exc.new_chat_id)
+            log.info("chat %s became supergroup %s: queue moved", message.chat_id, new_id)
+            await self._store.migrate_chat(message.chat_id, new_id, self._now())
+            await self._store.move_outbox(message.chat_id, new_id)
+            report.deferred += 1
+            return False
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await self._deactivate(message.chat_id, exc.message, report)
+                return False
+            log.error("message %s to chat %s refused: %s", message.id, message.chat_id, exc.message)
+            await self._store.drop_outbox(message.chat_id, exc.message, message_id=message.id)
+            report.dropped += 1
+            return True
+        except TelegramError as exc:  # network errors, timeouts, 5xx
+            if message.attempts + 1 >= self._limits.max_attempts:
+                log.error("message %s to chat %s given up: %s", message.id, message.chat_id, exc)
+                await self._store.drop_outbox(message.chat_id, str(exc), message_id=message.id)
+                report.dropped += 1
+                return True
+            backoff = min(600.0, 2.0 ** (message.attempts + 1))
+            await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report)
+            return False
+        await self._store.finish_outbox(message.id, self._now())
+        report.sent += 1
+        return True
+
+    async def _defer(
+        self,
+        message: OutboxMessage,
+        seconds: float,
+        error: str,
+        report: SendReport,
+        *,
+        count: bool = True,
+    ) -> None:
+        not_before = self._now() + timedelta(seconds=seconds)
+        await self._store.defer_outbox(message, not_before, error, count=count)
+        report.deferred += 1
+
+    async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
+        log.info("chat %s cannot receive messages (%s): deactivated", chat_id, reason)
+        await self._store.set_chat_active(chat_id, False, self._now())
+        report.dropped += await self._store.drop_outbox(chat_id, reason)
+        report.chats_deactivated.append(chat_id)

@@ -1,0 +1,164 @@
+"""Issue 5 end to end: settings, a scheduled digest through the outbox, a kill -9 mid-fan-out."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.auxil.fake_telegram import FakeTelegramThread
+from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.test_bot import AZBY, Bot
+from tests.e2e.test_bot import ask as ask_in
+
+CHAT = 5151
+
+
+def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:
+    return ask_in(telegram, command, chat_id)
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServerThread]:
+    with FeedServerThread() as server:
+        server.add_file("/trend/rss", "trend-en-mixed.rss")
+        server.add_file("/belta/rss", "belta-ru-mixed.rss")
+        yield server
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegramThread]:
+    with FakeTelegramThread() as fake:
+        yield fake
+
+
+def start(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread, extra: str = ""
+) -> Bot:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        "feeds:\n"
+        f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}'}}\n"
+        f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}'}}\n"
+        "digest: {story_age: 3650d, check_every: 10s}\n"
+        "poll: {full_text: false, backlog_age: 3650d}\n" + extra,
+        encoding="utf-8",
+    )
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+    )
+    bot = Bot([AZBY, "run"], env)
+    bot.wait_for_log("azby started")
+    return bot
+
+
+def make_due(tmp_path: Path) -> None:
+    """Move every subscription's next digest into the past, as the clock would."""
+    with sqlite3.connect(tmp_path / "azby.sqlite3") as db:
+        db.execute("UPDATE subscriptions SET next_digest_at = '2000-01-01 00:00:00.000000'")
+
+
+def test_settings_and_a_scheduled_digest_in_the_chat_language(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread
+) -> None:
+    bot = start(tmp_path, telegram, feeds)
+    try:
+        bot.wait_for_log("poll cycle finished")
+        assert "Subscribed" in ask(telegram, "/subscribe")
+        assert "Europe/Minsk" in ask(telegram, "/timezone Europe/Minsk")
+        assert "Mars/Olympus" in ask(telegram, "/timezone Mars/Olympus")
+        assert "08:30" in ask(telegram, "/time 08:30")
+        topics = ask(telegram, "/topics trade defence")
+        assert "Topics: Trade" in topics and "Defence" in topics and "Culture" not in topics
+        settings = ask(telegram, "/language ru")
+        assert "Язык: Русский" in settings and "08:30 (Europe/Minsk)" in settings
+
+        # /settings: buttons; pressing one edits the message in place
+        before = len(telegram.sent_messages(CHAT))
+        telegram.push_command(CHAT, "/settings")
+        telegram.wait_for_calls(
+            "sendMessage", before + 1, lambda c: c.params.get("chat_id") == CHAT
+        )
+        markup = telegram.sent_messages(CHAT)[-1]["reply_markup"]
+        assert "s:m:topics" in str(markup)
+        for data, expected in (
+            ("s:m:freq", "Дайджест: ежедневно"),
+            ("s:f:w0", "еженедельно, понедельник"),
+            ("s:f:daily", "Дайджест: ежедневно"),
+        ):
+            edits = len(telegram.calls("editMessageText"))
+            telegram.push_callback_query(CHAT, data)
+            (*_, call) = telegram.wait_for_calls("editMessageText", edits + 1, timeout=10)
+            assert expected in str(call.params["text"])
+
+        # the digest falls due: queued in the outbox and sent by the sender, in Russian
+        make_due(tmp_path)
+        call = telegram.wait_for_call(
+            "sendMessage",
+            lambda c: (
+                c.params.get("chat_id") == CHAT
+                and "Дайджест: Азербайджан" in str(c.params.get("text"))
+            ),
+            timeout=30,
+        )
+        digest = str(call.params["text"])
+        assert "ТОРГОВЛЯ" in digest and "ОБОРОНА" in digest  # only the chosen topics
+        assert "Azerbaijan-Belarus trade turnover up 17.4%" in digest
+        assert "ТРАНСПОРТ" not in digest
+        time.sleep(2)
+        digests = [
+            m for m in telegram.sent_messages(CHAT) if "Дайджест: Азербайджан" in str(m["text"])
+        ]
+        assert len(digests) == 1  # once, however many ticks pass
+    finally:
+        code, _ = bot.stop()
+    assert code == 0
+
+
+def test_kill_9_mid_fan_out_loses_nothing_and_repeats_nothing(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread
+) -> None:
+    chats = list(range(9001, 9031))
+    slow = "delivery: {rate: 4, reclaim_after: 1}\n"
+    bot = start(tmp_path, telegram, feeds, slow)
+    try:
+        bot.wait_for_log("poll cycle finished")
+        for chat in chats:
+            ask(telegram, "/subscribe", chat_id=chat)
+        make_due(tmp_path)
+        # wait until the fan-out is under way, then kill the process without a chance to clean up
+        deadline = time.monotonic() + 30
+        while len(digests_by_chat(telegram, chats)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        bot.kill()
+    sent_before = digests_by_chat(telegram, chats)
+    assert 5 <= sum(sent_before.values()) < len(chats)
+
+    bot = start(tmp_path, telegram, feeds, "delivery: {rate: 50, reclaim_after: 1}\n")
+    try:
+        deadline = time.monotonic() + 40
+        while set(digests_by_chat(telegram, chats)) != set(chats) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        time.sleep(3)  # any duplicate would arrive now
+    finally:
+        bot.stop()
+    counts = digests_by_chat(telegram, chats)
+    assert set(counts) == set(chats)  # nothing lost
+    assert sum(n - 1 for n in counts.values()) <= 1  # the one in flight at the kill, at most
+
+
+def digests_by_chat(telegram: FakeTelegramThread, chats: list[int]) -> Counter[int]:
+    wanted = set(chats)
+    return Counter(
+        int(m["chat_id"])
+        for m in telegram.sent_messages()
+        if int(m["chat_id"]) in wanted and "Azerbaijan–Belarus digest</b>" in str(m["text"])
+    )

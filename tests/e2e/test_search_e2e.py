@@ -1,0 +1,177 @@
+"""``/search`` through the real ``azby run`` process, a fake Bot API server and local feeds."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.auxil.fake_telegram import FakeTelegramThread
+from tests.auxil.feed_server import FeedServerThread
+
+AZBY = str(Path(sys.executable).with_name("azby"))
+CHAT = 4242
+
+
+class Bot:
+    """A running ``azby run`` subprocess whose log lines are collected as they come."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for_log(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = next((line for line in self.lines if text in line), None)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
+                    log = "\n".join(self.lines[-30:])
+                    raise AssertionError(f"no log line with {text!r}; last lines:\n{log}")
+                self._changed.wait(min(left, 0.2))
+
+    def stop(self, timeout: float = 10) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServerThread]:
+    with FeedServerThread() as server:
+        server.add_file("/trend/rss", "trend-en-mixed.rss")
+        server.add_file("/belta/rss", "belta-ru-mixed.rss")
+        server.add_file("/report/rss", "report-az-mixed.rss")
+        yield server
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegramThread]:
+    with FakeTelegramThread() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot(tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread) -> Iterator[Bot]:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        "feeds:\n"
+        f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}', language: en}}\n"
+        f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}', language: ru}}\n"
+        f"  - {{name: Report, url: '{feeds.url('/report/rss')}', language: az}}\n"
+        # fixture links point to real sites: never fetch article pages; keep old items
+        "poll: {full_text: false, backlog_age: 3650d}\n",
+        encoding="utf-8",
+    )
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+    )
+    process = Bot([AZBY, "run"], env)
+    try:
+        process.wait_for_log("azby started")
+        process.wait_for_log("poll cycle finished: 3 feeds")
+        yield process
+    finally:
+        assert process.stop() == 0
+
+
+def _answer(telegram: FakeTelegramThread, before: int) -> list[dict[str, Any]]:
+    telegram.wait_for_calls(
+        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == CHAT, timeout=15
+    )
+    time.sleep(0.3)  # a split answer sends its next messages right after the first
+    return telegram.sent_messages(CHAT)[before:]
+
+
+def ask(telegram: FakeTelegramThread, command: str) -> list[dict[str, Any]]:
+    """Send a command; return the params of the bot's answers."""
+    before = len(telegram.sent_messages(CHAT))
+    telegram.push_command(CHAT, command)
+    return _answer(telegram, before)
+
+
+def press(telegram: FakeTelegramThread, data: str) -> list[dict[str, Any]]:
+    """Press an inline button of the bot's latest message; return the messages it sends."""
+    before = len(telegram.sent_messages(CHAT))
+    telegram.push_callback_query(CHAT, data)
+    return _answer(telegram, before)
+
+
+def button_data(message: dict[str, Any]) -> str | None:
+    markup = message.get("reply_markup")
+    if markup is None:
+        return None
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    ((button,),) = markup["inline_keyboard"]
+    assert button["text"] == "More results"
+    data = str(button["callback_data"])
+    assert len(data.encode()) <= 64
+    return data
+
+
+def test_search_finds_cyrillic_stories_and_pages(bot: Bot, telegram: FakeTelegramThread) -> None:
+    commands = {c["command"] for c in telegram.my_commands()}
+    assert "search" in commands
+
+    (usage,) = ask(telegram, "/search")
+    assert "/search MAZ Ganja" in str(usage["text"])
+
+    (found,) = ask(telegram, "/search Lukashenko")
+    text = str(found["text"])
+    assert "Лукашенко пригласил Алиева посетить Минск с официальным визитом в 2027 году" in text
+    assert "BelTA" in text
+    assert button_data(found) is None  # one page only
+
+    (nothing,) = ask(telegram, '/search "NEAR(*:"')
+    assert "Nothing found" in str(nothing["text"])
+
+    first = ask(telegram, "/search Belarus")
+    data = button_data(first[-1])
+    assert data is not None
+    first_links = str(first[0]["text"]).count("<a href=")
+    assert first_links >= 5
+
+    second = press(telegram, data)
+    assert telegram.calls("answerCallbackQuery")
+    second_text = "\n".join(str(m["text"]) for m in second)
+    assert "results 6–" in second_text or "result 6" in second_text
+    shown_first = {line for line in str(first[0]["text"]).splitlines() if "<a href=" in line}
+    assert not any(line in shown_first for line in second_text.splitlines())
+    # the pressed button is gone, so a second press cannot repeat the page
+    edits = [c for c in telegram.calls("editMessageText") if c.ok]
+    assert edits and "reply_markup" not in edits[-1].params

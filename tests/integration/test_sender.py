@@ -1,0 +1,179 @@
+"""The outbox sender against the fake Bot API server: every Telegram error, nothing lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from telegram import Bot
+
+from bot.deliver.limits import DeliveryLimits
+from bot.deliver.sender import Sender
+from bot.models import Chat, Subscription
+from storage import Store
+from tests.auxil.fake_telegram import FakeTelegram
+
+FAST = DeliveryLimits(rate=1000, private_interval=0, group_interval=0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(telegram.token, base_url=telegram.base_url) as client:
+        yield client
+
+
+async def queue(store: Store, chat_id: int, *texts: str, period: str = "digest:p") -> None:
+    await store.upsert_chat(Chat(chat_id, "private" if chat_id > 0 else "group"), datetime.now(UTC))
+    await store.enqueue(
+        chat_id,
+        kind="digest",
+        period=period,
+        messages=list(texts),
+        link_previews=False,
+        now=datetime.now(UTC),
+    )
+
+
+def texts(telegram: FakeTelegram, chat_id: int) -> list[str]:
+    return [str(m["text"]) for m in telegram.sent_messages(chat_id)]
+
+
+async def test_messages_are_sent_in_order_and_marked(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "<b>one</b>", "two", "three")
+    await queue(sqlite_store, 2, "other chat")
+    report = await Sender(sqlite_store, bot, FAST).drain(5)
+    assert (report.sent, report.dropped, report.deferred) == (4, 0, 0)
+    assert texts(telegram, 1) == ["<b>one</b>", "two", "three"]
+    assert await sqlite_store.outbox_depth() == 0
+    assert (await Sender(sqlite_store, bot, FAST).drain(1)).sent == 0  # nothing twice
+
+
+async def test_429_waits_retry_after_then_resends(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "first", "second")
+    telegram.inject_failures(
+        "sendMessage",
+        1,
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        parameters={"retry_after": 1},
+    )
+    clock = Clock()
+    sender = Sender(sqlite_store, bot, FAST, now=clock)
+    report = await sender.drain(5)
+    assert (report.sent, report.rate_limited) == (0, 1)
+    assert texts(telegram, 1) == []
+    clock.at += timedelta(seconds=1.1)
+    started = time.monotonic()
+    report = await sender.drain(5)
+    assert report.sent == 2 and texts(telegram, 1) == ["first", "second"]
+    assert time.monotonic() - started < 2
+
+
+async def test_blocked_chat_is_deactivated_and_its_queue_dropped(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 7, "a", "b")
+    await sqlite_store.subscribe(
+        Subscription(7, next_digest_at=datetime.now(UTC)), datetime.now(UTC)
+    )
+    await queue(sqlite_store, 8, "c")
+    telegram.set_blocked(7)
+    report = await Sender(sqlite_store, bot, FAST).drain(5)
+    assert (report.sent, report.dropped, report.chats_deactivated) == (1, 2, [7])
+    chat = await sqlite_store.get_chat(7)
+    assert chat is not None and chat.active is False
+    assert await sqlite_store.due_subscriptions(datetime.now(UTC) + timedelta(days=1), 10) == []
+
+
+async def test_unknown_chat_is_deactivated(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 9, "a")
+    telegram.set_unknown(9)
+    report = await Sender(sqlite_store, bot, FAST).drain(5)
+    assert report.chats_deactivated == [9]
+
+
+async def test_migrated_group_gets_it_at_its_new_id(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await sqlite_store.upsert_chat(Chat(-100, "group", "Team"), datetime.now(UTC))
+    await sqlite_store.subscribe(Subscription(-100), datetime.now(UTC))
+    await queue(sqlite_store, -100, "digest part 1", "digest part 2")
+    telegram.set_migrated(-100, -1001234567890)
+    report = await Sender(sqlite_store, bot, FAST).drain(5)
+    assert report.sent == 2
+    assert texts(telegram, -1001234567890) == ["digest part 1", "digest part 2"]
+    assert await sqlite_store.get_subscription(-1001234567890) is not None
+
+
+async def test_network_errors_retry_with_backoff(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "x")
+    telegram.inject_failures("sendMessage", 2, error_code=502, description="Bad Gateway")
+    clock = Clock()
+    sender = Sender(sqlite_store, bot, FAST, now=clock)
+    assert (await sender.drain(5)).deferred == 1
+    clock.at += timedelta(seconds=2.5)
+    assert (await sender.drain(5)).deferred == 1  # second failure: waits 4 s now
+    clock.at += timedelta(seconds=3)
+    assert (await sender.drain(5)).sent == 0
+    clock.at += timedelta(seconds=1.5)
+    assert (await sender.drain(5)).sent == 1
+
+
+async def test_a_message_telegram_refuses_is_dropped_alone(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "<p>not Telegram HTML</p>", "fine")
+    report = await Sender(sqlite_store, bot, FAST).drain(5)
+    assert (report.sent, report.dropped) == (1, 1)
+    assert texts(telegram, 1) == ["fine"]
+
+
+async def test_a_dead_senders_messages_are_sent_after_reclaim(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "a", "b")
+    now = datetime.now(UTC)
+    claimed = await sqlite_store.claim_outbox(now, limit=1, reclaim_before=now)  # then "killed"
+    assert len(claimed) == 1
+    clock = Clock()
+    sender = Sender(sqlite_store, bot, FAST, now=clock)
+    await sender.drain(2)
+    assert texts(telegram, 1) == []  # "a" is still claimed and "b" waits behind it
+    clock.at += FAST.reclaim_after + timedelta(seconds=1)
+    await sender.drain(2)
+    assert texts(telegram, 1) == ["a", "b"]
+
+
+async def test_per_chat_and_group_pacing(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "a", "b", "c")
+    limits = DeliveryLimits(rate=1000, private_interval=0.2, group_interval=0.5)
+    started = time.monotonic()
+    await Sender(sqlite_store, bot, limits).drain(5)
+    assert time.monotonic() - started >= 0.39  # three messages 0.2 s apart
+    assert texts(telegram, 1) == ["a", "b", "c"]
