@@ -275,8 +275,9 @@ def _config_or_defaults(settings: Settings) -> AppConfig:
 
 
 def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
+    from bot.models import StoryItem
     from bot.pipeline.classify import classify
-    from bot.pipeline.cluster import assign_clusters
+    from bot.pipeline.cluster import assign_stories
     from bot.poll import STORY_WINDOW
 
     records: list[dict[str, Any]] = []
@@ -298,19 +299,28 @@ def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
             errors += 1
             continue
         records.append(record)
-    # an item without a date may join any story (assign_clusters treats None as "in the window")
-    heads = [
-        (str(i), str(r.get("title") or ""), _parse_date(r.get("published")))
-        for i, r in enumerate(records)
-    ]
-    clusters = assign_clusters(heads, window=STORY_WINDOW)
-    for record, cluster in zip(records, clusters, strict=True):
-        verdict = classify(
+    verdicts = [
+        classify(
             str(record.get("title") or ""),
             str(record.get("text") or ""),
             config.topics,
             language_hint=record.get("language") or None,
         )
+        for record in records
+    ]
+    # stories across outlets and languages; an item without a date may join any story
+    items = [
+        StoryItem(
+            id=str(i),
+            title=str(record.get("title") or ""),
+            text=str(record.get("text") or "")[:1500],
+            published=_parse_date(record.get("published")),
+            language=verdict.language,
+        )
+        for i, (record, verdict) in enumerate(zip(records, verdicts, strict=True))
+    ]
+    stories = assign_stories([], items, STORY_WINDOW)
+    for record, verdict, story in zip(records, verdicts, stories, strict=True):
         out = {
             **record,
             "relevant": verdict.relevance_score >= config.relevance_threshold,
@@ -318,7 +328,7 @@ def _classify_stream(source: TextIO, sink: TextIO, config: AppConfig) -> int:
             "topics": list(verdict.topics),
             "summary": verdict.summary,
             "language": verdict.language,
-            "cluster": records[int(cluster)]["id"],
+            "cluster": records[int(story)]["id"],
         }
         sink.write(json.dumps(out, ensure_ascii=False) + "\n")
     sink.flush()

@@ -23,9 +23,9 @@ from bot.config import AppConfig, Settings
 from bot.fetch.client import FetchResult, fetch, make_client
 from bot.fetch.fulltext import fetch_full_text
 from bot.fetch.llm import LlmSettings, LlmSummariser
-from bot.models import Entry, FeedState, NewArticle
+from bot.models import Entry, FeedState, NewArticle, StoryItem
 from bot.pipeline.classify import classify
-from bot.pipeline.cluster import assign_clusters, story_key
+from bot.pipeline.cluster import assign_stories
 from bot.pipeline.parse import ParsedFeed, parse_feed
 from bot.pipeline.schedule import FetchOutcome, ScheduleBounds, next_fetch_at, should_pause
 from storage import StorageError, Store
@@ -135,7 +135,7 @@ class _Cycle:
     ) -> None:
         self.store, self.config, self.client, self.now, self.rng = store, config, client, now, rng
         self.summariser = summariser
-        self.story_keys: dict[str, frozenset[str]] = {}
+        self.heads: list[StoryItem] | None = None
         self.settings = config.poll
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -304,24 +304,29 @@ class _Cycle:
         return {url: text for url, text in pages if text and len(text) > len(_teaser(entries, url))}
 
     async def _with_stories(self, articles: list[NewArticle], at: datetime) -> list[NewArticle]:
-        """Each new article joins a recent story or starts one (under the store lock).
-
-        Only the recent articles sharing a title word with a new one can be its story: the
-        others are left out before the pairwise comparison (which is quadratic)."""
-        heads = await self.store.recent_story_heads(at - STORY_WINDOW)
-        words: set[str] = set().union(*(self._story_key(a.title) for a in articles))
-        candidates = [h for h in heads if self._story_key(h[1]) & words]
-        clusters = assign_clusters(
-            [*candidates, *((story_id(a.url), a.title, a.published) for a in articles)],
-            window=STORY_WINDOW,
-        )[len(candidates) :]
-        return [replace(a, cluster=c) for a, c in zip(articles, clusters, strict=True)]
-
-    def _story_key(self, title: str) -> frozenset[str]:
-        key = self.story_keys.get(title)
-        if key is None:
-            key = self.story_keys[title] = story_key(title)
-        return key
+        """Each new relevant article joins a recent story, across outlets and languages, or
+        starts one (under the store lock). Only relevant articles are stories: an irrelevant
+        one is its own, and never compared (the comparison is quadratic)."""
+        relevant = [a for a in articles if a.relevant]
+        stories: dict[str, str] = {}
+        if relevant:
+            if self.heads is None:  # read once a cycle; this cycle's stories are added below
+                self.heads = await self.store.recent_story_heads(at - STORY_WINDOW)
+            heads = self.heads
+            new = [
+                StoryItem(
+                    id=story_id(a.url),
+                    title=a.title,
+                    text=a.text[:1500],
+                    published=a.published,
+                    language=a.language,
+                )
+                for a in relevant
+            ]
+            found = await asyncio.to_thread(assign_stories, heads, new, STORY_WINDOW)
+            stories = {item.id: story for item, story in zip(new, found, strict=True)}
+            heads.extend(replace(item, story=story) for item, story in zip(new, found, strict=True))
+        return [replace(a, cluster=stories.get(story_id(a.url), story_id(a.url))) for a in articles]
 
     async def _llm_summaries(self, articles: list[NewArticle]) -> list[NewArticle]:
         """Abstractive summaries for the relevant new articles, when an LLM is configured;

@@ -23,6 +23,7 @@ from bot.models import (
     FeedState,
     NewArticle,
     OutboxMessage,
+    StoryItem,
     Subscription,
 )
 
@@ -159,9 +160,10 @@ class Store(Protocol):
         """Every stored article, oldest first, streamed."""
         ...
 
-    async def recent_story_heads(self, since: datetime) -> list[tuple[str, str, datetime]]:
-        """``(cluster, title, published)`` of articles published since ``since``, oldest first:
-        what a new article is compared with to join an existing story."""
+    async def recent_story_heads(self, since: datetime) -> list[StoryItem]:
+        """The relevant articles published since ``since``, oldest first, with their story,
+        title, language and first 1,500 characters: what a new relevant article is compared
+        with to join an existing story (``bot.pipeline.cluster.assign_stories``)."""
         ...
 
     async def count_articles(self, *, relevant_only: bool = False) -> int:

@@ -37,6 +37,7 @@ from bot.models import (
     FeedState,
     NewArticle,
     OutboxMessage,
+    StoryItem,
     Subscription,
 )
 from storage import StorageError, redact_url
@@ -494,16 +495,37 @@ class SqlStore:
                 return
             last_id = rows[-1].id
 
-    async def recent_story_heads(self, since: datetime) -> list[tuple[str, str, datetime]]:
+    async def recent_story_heads(self, since: datetime) -> list[StoryItem]:
         query = (
-            select(articles.c.cluster, articles.c.title, articles.c.published_at)
-            .where(articles.c.published_at >= since, articles.c.cluster.is_not(None))
+            select(
+                articles.c.id,
+                articles.c.cluster,
+                articles.c.title,
+                func.substr(articles.c.text, 1, 1500).label("lead"),
+                articles.c.published_at,
+                articles.c.language,
+            )
+            .where(
+                articles.c.published_at >= since,
+                articles.c.relevant.is_(True),
+                articles.c.cluster.is_not(None),
+            )
             .order_by(articles.c.published_at, articles.c.id)
         )
         with _wrapped("reading recent stories"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
-        return [(row.cluster, row.title, row.published_at) for row in rows]
+        return [
+            StoryItem(
+                id=f"article:{row.id}",
+                title=row.title,
+                text=row.lead,
+                published=row.published_at,
+                language=row.language,
+                story=row.cluster,
+            )
+            for row in rows
+        ]
 
     async def count_articles(self, *, relevant_only: bool = False) -> int:
         query = select(func.count()).select_from(articles)

@@ -34,25 +34,52 @@ def classify(
 
     Boilerplate is removed first (from the first ``MAX_TEXT`` characters), words mixing
     Latin and Cyrillic look-alikes are written in one script, then: relevance
-    (about a relation between the two countries, see ``assess_relevance``), topics (tagged
-    whether or not the article is relevant: the caller decides what to keep), the language
-    of title and text (``language_hint``, e.g. the feed's language, when unsure), a summary
-    of at most ``summary_limit`` characters in that language and the money amounts and
-    percentages the article reports (``extract_facts``; empty when the article does not
-    name both countries, i.e. its relevance score is 0).
+    (about a relation between the two countries, see ``assess_relevance``), the language
+    of title and text (``language_hint``, e.g. the feed's language, when unsure), and when
+    the article names both countries (score above 0): topics, a content-chosen summary of at
+    most ``summary_limit`` characters in that language and the money amounts and percentages
+    it reports (``extract_facts``). An article that does not name both countries (most of any
+    feed) gets no topics, no facts and its lead as summary: it never becomes a story.
     """
     body = fix_homoglyphs(remove_boilerplate(text[:MAX_TEXT]))
     title = fix_homoglyphs(title)
     # Every stage reads the same sentences: split once.
     sentences = prepare_sentences(body)
     relevance = assess_sentences(strip_datelines(title), sentences)
+    language = detect_language(f"{title}\n{body[:_LANGUAGE_SAMPLE]}", language_hint)
+    if relevance.score == 0:
+        # most of a feed names at most one of the two countries: it is stored, never shown
+        # as a story, so it gets no topics and its lead as summary (a third of the work)
+        return Classification(
+            relevant=False,
+            relevance_score=0.0,
+            reason=relevance.reason,
+            topics=(),
+            summary=_lead(title, sentences, summary_limit),
+            language=language,
+        )
     return Classification(
         relevant=relevance.relevant,
         relevance_score=relevance.score,
         reason=relevance.reason,
         topics=tag_topics(title, body, topics),
         summary=summarise_sentences(title, sentences, summary_limit),
-        language=detect_language(f"{title}\n{body[:_LANGUAGE_SAMPLE]}", language_hint),
-        # /trade reads facts of relevant articles only; skip the one-country majority
-        facts=extract_facts_from(title, sentences) if relevance.score > 0 else (),
+        language=language,
+        facts=extract_facts_from(title, sentences),
     )
+
+
+def _lead(title: str, sentences: Sequence[str], limit: int) -> str:
+    """The leading sentences within ``limit`` (never cut mid-word); the title without text."""
+    lead = ""
+    for sentence in sentences:
+        candidate = f"{lead} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        lead = candidate
+    if lead:
+        return lead
+    text = sentences[0] if sentences else title
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"

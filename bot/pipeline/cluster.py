@@ -15,6 +15,7 @@ Two APIs:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -294,6 +295,9 @@ def _keys(text: str, language: str, weight: float, into: dict[str, float], names
                 names.add(key)
 
 
+# a poll cycle compares every feed's new articles with the same recent ones: their features
+# are computed once (StoryItem is frozen, so equal items share an entry)
+@functools.lru_cache(maxsize=4096)
 def _features(item: StoryItem) -> _Features:
     language = (item.language or "en").split("-")[0].lower()
     title = strip_datelines(item.title)

@@ -7,8 +7,8 @@ module stays cheap.
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 from typing import Protocol, cast
 
 __all__ = ["LANGUAGES", "MIN_CONFIDENCE", "UNDETERMINED", "detect_language"]
@@ -34,12 +34,28 @@ class _Identifier(Protocol):
     def classify(self, text: str) -> tuple[str, float]: ...
 
 
-@functools.cache
+_MODEL: list[_Identifier] = []
+# the poll cycle classifies in several threads: without the lock each would load its own copy
+# of the model (~120 MB at load time each)
+_MODEL_LOCK = threading.Lock()
+
+
 def _identifier() -> _Identifier:
+    if not _MODEL:
+        with _MODEL_LOCK:
+            if not _MODEL:
+                _MODEL.append(_load_identifier())
+    return _MODEL[0]
+
+
+def _load_identifier() -> _Identifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LANGUAGES))
+    # set_languages keeps the full matrix (all 142 languages) for a later reset that azby
+    # never makes: keep only the restricted one (~25 MB less)
+    identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return cast(_Identifier, identifier)
 
 

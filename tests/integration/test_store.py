@@ -135,10 +135,14 @@ class TestArticles:
             [
                 article("https://x/a", cluster="s1", published=NOW - timedelta(days=5)),
                 article("https://x/b", cluster="s2", published=NOW - timedelta(hours=2)),
+                article("https://x/c", cluster="s3", relevant=False, relevance_score=0.0),
             ],
         )
         heads = await store.recent_story_heads(NOW - timedelta(hours=72))
-        assert heads == [("s2", "Title of https://x/b", NOW - timedelta(hours=2))]
+        assert [(h.story, h.title, h.published, h.language) for h in heads] == [
+            ("s2", "Title of https://x/b", NOW - timedelta(hours=2), "en")
+        ]
+        assert heads[0].text == "Azerbaijan and Belarus signed an agreement."
 
     async def test_unicode_survives(self, store: Store) -> None:
         feed_id = await one_feed(store)

@@ -81,17 +81,19 @@ def test_russian_article(default_topics: tuple[Topic, ...]) -> None:
     assert result.facts[0].period == "по итогам 2023 г."
 
 
-def test_single_country_article_is_tagged_but_not_relevant(
+def test_single_country_article_is_not_relevant_and_gets_the_cheap_path(
     default_topics: tuple[Topic, ...],
 ) -> None:
     result = classify(
         "Belarus raises potash exports",
-        "Belaruskali exported more potash to China.",
+        "Belaruskali exported more potash to China. Exports rose by 12%.",
         default_topics,
     )
 
     assert (result.relevant, result.relevance_score) == (False, 0.0)
-    assert result.topics == ("trade", "agriculture")
+    # never shown as a story: no topics, its lead as summary, no facts
+    assert (result.topics, result.facts) == ((), ())
+    assert result.summary == "Belaruskali exported more potash to China. Exports rose by 12%."
 
 
 def test_the_default_summary_limit_is_350(default_topics: tuple[Topic, ...]) -> None:
