@@ -19,8 +19,9 @@ from telegram.ext import ContextTypes
 from bot.config import AppConfig, Settings
 from bot.models import Article, Chat, Subscription
 from bot.pipeline.digest import compose_digest, group_stories, next_digest_at
+from bot.pipeline.facts import extract_facts, latest_trade_turnover
 from bot.telegram.i18n import text
-from bot.telegram.render import render_digest, render_stories
+from bot.telegram.render import render_digest, render_stories, render_trade_figure
 from storage import Store
 
 __all__ = [
@@ -151,7 +152,19 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
         await _reply(update, [text + await _no_sources_note(services)])
         return
-    await _reply(update, render_stories(f"{topic.title}: latest stories", stories))
+    lead = trade_figure(articles) if key == "trade" else None
+    await _reply(update, render_stories(f"{topic.title}: latest stories", stories, lead))
+
+
+def trade_figure(articles: Sequence[Article]) -> str | None:
+    """The newest bilateral trade turnover figure the stored trade stories report, rendered."""
+    with_facts = [(a, extract_facts(a.title, a.text)) for a in articles]
+    latest = latest_trade_turnover((a.published, facts) for a, facts in with_facts)
+    if latest is None:
+        return None
+    published, fact = latest
+    outlet = next((a.feed for a, facts in with_facts if fact in facts), "")
+    return render_trade_figure(fact, outlet, published)
 
 
 ECHO_LIMIT = 64

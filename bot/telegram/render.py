@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bot.models import Fact
 from bot.pipeline.digest import Digest, Story
 from bot.pipeline.normalise import http_url
 from bot.telegram.i18n import text, topic_title
@@ -22,6 +23,7 @@ __all__ = [
     "render_digest",
     "render_stories",
     "render_story",
+    "render_trade_figure",
     "utf16_len",
 ]
 
@@ -85,9 +87,24 @@ def _shorten(block: str, limit: int) -> str:
     return text + "…"
 
 
-def render_stories(header: str, stories: Sequence[Story]) -> list[str]:
-    """A command's answer: a header line, then the stories."""
-    return pack_messages(f"<b>{html.escape(header, quote=False)}</b>", map(render_story, stories))
+def render_stories(header: str, stories: Sequence[Story], lead: str | None = None) -> list[str]:
+    """A command's answer: a header line, an optional ``lead`` (HTML) and the stories."""
+    first = f"<b>{html.escape(header, quote=False)}</b>"
+    if lead:
+        first = f"{first}\n{lead}"
+    return pack_messages(first, map(render_story, stories))
+
+
+def render_trade_figure(fact: Fact, outlet: str, published: datetime) -> str:
+    """The latest bilateral trade turnover: figure, period, source, outlet and date."""
+    parts = [f"📊 Trade turnover: <b>{html.escape(fact.text, quote=False)}</b>"]
+    if fact.period:
+        parts.append(f" ({html.escape(fact.period, quote=False)})")
+    if fact.source:
+        parts.append(f", according to {html.escape(fact.source, quote=False)}")
+    where = " · ".join(p for p in (outlet, _date(published)) if p)
+    parts.append(f" — <i>{html.escape(where, quote=False)}</i>")
+    return "".join(parts)
 
 
 def render_digest(digest: Digest, language: str = "en") -> list[str]:

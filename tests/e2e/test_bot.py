@@ -149,6 +149,10 @@ def test_commands_answered_after_the_first_poll(
         bot.wait_for_log("poll cycle finished: 4 feeds, 1 failed")
 
         trade = ask(telegram, "/trade")
+        # it opens with the latest reported bilateral trade turnover, its period and source
+        opening = trade.split("\n")[1]
+        assert opening.startswith("📊 Trade turnover: <b>")
+        assert "million" in opening or "млн" in opening
         assert "Azerbaijan-Belarus trade turnover up 17.4% in January-October" in trade
         assert "Товарооборот Беларуси и Азербайджана за девять месяцев вырос на 14%" in trade
         assert "non-oil exports" not in trade  # a trade story about Azerbaijan alone
