@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from telegram import Bot
@@ -14,9 +14,11 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.deliver.sender import Sender
-from bot.pipeline.digest import next_digest_at
+from bot.pipeline.digest import group_stories, next_digest_at
 from bot.poll import poll_feeds
 from bot.telegram.handlers import Services, digest_messages, digest_start
+from bot.telegram.i18n import text
+from bot.telegram.render import render_story
 from storage import StorageError
 
 __all__ = [
@@ -42,6 +44,7 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     due_only = not (context.job and context.job.data == "all")
     if due_only and lock.locked():
         return
+    cycle_start = datetime.now(UTC)
     async with lock:
         try:
             results = await poll_feeds(
@@ -65,6 +68,10 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 f"for {services.config.poll.pause_after.days or 1} day(s).\n"
                 f"Last error: {html.escape(result.error or 'unknown')}",
             )
+    try:
+        await queue_alerts(services, since=cycle_start, now=datetime.now(UTC))
+    except StorageError as exc:
+        log.error("alerts: %s", exc)
     failed = sum(1 for r in results if r.status == "error")
     log.info(
         "poll cycle finished: %d feeds, %d failed, %d new articles, %d relevant",
@@ -73,6 +80,38 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         sum(r.new for r in results),
         sum(r.relevant for r in results),
     )
+
+
+async def queue_alerts(services: Services, *, since: datetime, now: datetime) -> int:
+    """Queue instant alerts for the relevant stories first seen since ``since``: to each chat
+    that chose one of their topics, each story once, at most ``alerts_per_hour`` an hour."""
+    subscribers = await services.store.alert_subscriptions()
+    if not subscribers:
+        return 0
+    articles = await services.store.latest_articles(
+        limit=200, seen_since=since, include_backlog=False
+    )
+    stories = group_stories(articles)
+    queued = 0
+    for subscription, chat in subscribers:
+        wanted = set(subscription.alert_topics)
+        matching = [s for s in stories if wanted & set(s.topics)]
+        if not matching:
+            continue
+        sent = await services.store.count_outbox(
+            chat.id, kind="alert", since=now - timedelta(hours=1)
+        )
+        for story in matching[: max(0, subscription.alerts_per_hour - sent)]:
+            title = html.escape(text("alert.title", chat.language), quote=False)
+            queued += await services.store.enqueue(
+                chat.id,
+                kind="alert",
+                period=f"alert:{story.article.cluster or story.article.id}",
+                messages=[f"<b>{title}</b>\n\n{render_story(story, chat.language)}"],
+                link_previews=chat.link_previews,
+                now=now,
+            )
+    return queued
 
 
 async def notify_admins(bot: Bot, admin_ids: frozenset[int], text: str) -> int:

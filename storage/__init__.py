@@ -239,6 +239,15 @@ class Store(Protocol):
         """Put messages in the outbox (alerts, broadcasts); returns how many were new."""
         ...
 
+    async def alert_subscriptions(self) -> list[tuple[Subscription, Chat]]:
+        """Subscriptions of active chats that asked for instant alerts on some topics."""
+        ...
+
+    async def count_outbox(self, chat_id: int, *, kind: str, since: datetime) -> int:
+        """How many messages of ``kind`` were queued for the chat since ``since`` (any status):
+        what an hourly cap counts."""
+        ...
+
     async def claim_outbox(
         self, now: datetime, *, limit: int, reclaim_before: datetime
     ) -> list[OutboxMessage]:

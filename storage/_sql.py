@@ -761,6 +761,28 @@ class SqlStore:
                     conn, chat_id, kind, period, messages, link_previews, now
                 )
 
+    async def alert_subscriptions(self) -> list[tuple[Subscription, Chat]]:
+        query = (
+            select(subscriptions, chats)
+            .join(chats, chats.c.id == subscriptions.c.chat_id)
+            .where(subscriptions.c.alert_topics != "", chats.c.active.is_(True))
+            .order_by(subscriptions.c.chat_id)
+        )
+        with _wrapped("reading alert subscriptions"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [(_subscription(row), _chat(row)) for row in rows]
+
+    async def count_outbox(self, chat_id: int, *, kind: str, since: datetime) -> int:
+        query = (
+            select(func.count(func.distinct(outbox.c.period)))
+            .select_from(outbox)
+            .where(outbox.c.chat_id == chat_id, outbox.c.kind == kind, outbox.c.created_at >= since)
+        )
+        with _wrapped("counting queued messages"):
+            async with self._engine.connect() as conn:
+                return int((await conn.execute(query)).scalar_one())
+
     async def claim_outbox(
         self, now: datetime, *, limit: int, reclaim_before: datetime
     ) -> list[OutboxMessage]:
