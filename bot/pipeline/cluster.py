@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -367,11 +367,34 @@ def assign_stories(
         for key, count in document_frequency.items()
     }
     stories = [item.story or item.id for item in existing]
+    # Only an item sharing a word key, a name or a figure can reach the threshold (a shared
+    # date alone adds _DATE_BONUS): an inverted index finds those, so a new article is not
+    # compared with every recent one. Tokens in more than a fifth of the pool (the two
+    # countries' names) index nothing: sharing only them never makes one story.
+    common = max(8, total // 5)
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+
+    def tokens(feature: _Features) -> set[str]:
+        return {
+            *(k for k in feature.keys if document_frequency[k] <= common),
+            *(f"name:{n}" for n in feature.names if document_frequency.get(n, 0) <= common),
+            *(f"figure:{f}" for f in feature.figures),
+        }
+
+    for index in range(len(existing)):
+        for token in tokens(features[index]):
+            postings[token].append(index)
+    full_scan = threshold <= _DATE_BONUS
     assigned: list[str] = []
     for offset, item in enumerate(new):
         index = len(existing) + offset
+        own = tokens(features[index])
+        if full_scan:
+            candidates: Iterable[int] = range(index)
+        else:
+            candidates = sorted({other for token in own for other in postings.get(token, ())})
         best, best_score = item.id, threshold
-        for other in range(index):
+        for other in candidates:
             if not _within(item.published, pool[other].published, window):
                 continue
             score = _similarity(features[index], features[other], idf)
@@ -379,4 +402,6 @@ def assign_stories(
                 best, best_score = stories[other], score
         stories.append(best)
         assigned.append(best)
+        for token in own:
+            postings[token].append(index)
     return assigned
