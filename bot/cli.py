@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
         "--since", default=None, help="period start: a duration such as 24h or 7d, or a date"
     )
     digest.add_argument("--html", action="store_true", help="print the Telegram HTML as sent")
+    digest.add_argument(
+        "--chat", type=int, default=None, help="the digest this chat would get now (its settings)"
+    )
     digest.set_defaults(handler=_digest)
 
     feeds = commands.add_parser("feeds", help="feed administration")
@@ -409,7 +412,9 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
         keys = ", ".join(t.key for t in config.topics)
         raise ConfigError(f"--topics: unknown topic {unknown[0]!r} (known: {keys})")
     _since(args.since, _now(), config.digest.story_age)  # a bad --since fails before any work
-    text = asyncio.run(_digest_preview(settings, config, topics, args.since, html_out=args.html))
+    text = asyncio.run(
+        _digest_preview(settings, config, topics, args.since, html_out=args.html, chat=args.chat)
+    )
     print(text)
     return 0
 
@@ -436,20 +441,32 @@ async def _digest_preview(
     since_arg: str | None,
     *,
     html_out: bool,
+    chat: int | None = None,
 ) -> str:
     from bot.pipeline.digest import compose_digest
     from bot.telegram.render import html_to_plain, render_digest
 
     lines: list[str] = []
+    language = "en"
     store = await _open(settings, config)
     try:
         if await store.count_articles() == 0:
             lines.extend(await _first_poll(settings, config, store))
         now = _now()  # after the first poll: what it stored belongs to the period
         since = _since(since_arg, now, config.digest.story_age)
+        if chat is not None:
+            # the chat's own period, topics and language, as the digest tick would use them
+            stored_chat = await store.get_chat(chat)
+            subscription = await store.get_subscription(chat)
+            if stored_chat is None or subscription is None:
+                raise ConfigError(f"--chat {chat}: no such subscribed chat in the database")
+            language = stored_chat.language
+            topics = topics or subscription.topics
+            if since_arg is None and subscription.last_digest_at is not None:
+                since = max(subscription.last_digest_at, now - config.digest.story_age)
         oldest = now - config.digest.story_age
         articles = await store.latest_articles(
-            limit=500, topics=topics, since=oldest, seen_since=since
+            limit=5000, topics=topics, since=oldest, seen_since=since, include_backlog=False
         )
     finally:
         await store.close()
@@ -463,7 +480,7 @@ async def _digest_preview(
             f"No stories yet about Azerbaijan–Belarus relations in the last {days} day(s)."
         )
         return "\n".join(lines)
-    messages = render_digest(digest)
+    messages = render_digest(digest, language=language)
     rendered = messages if html_out else [html_to_plain(m) for m in messages]
     lines.append("\n\n— — —\n\n".join(rendered))
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 import os
 import subprocess
 import sys
@@ -160,6 +161,31 @@ def test_digest_preview_polls_an_empty_store_first(env: dict[str, str]) -> None:
     html_out = azby("digest", "--preview", "--html", "--topics", "defence", env=env)
     assert html_out.stdout.startswith("<b>Azerbaijan–Belarus digest</b>")
     assert "TRADE" not in html_out.stdout and "DEFENCE" in html_out.stdout
+
+
+def test_digest_preview_for_a_chat_uses_its_settings(env: dict[str, str]) -> None:
+    import asyncio
+
+    from bot.models import Chat, Subscription
+    from storage import open_store
+
+    azby("poll", "--once", env=env)
+
+    async def subscribe() -> None:
+        store = await open_store(env["AZBY_DATABASE_URL"])
+        now = datetime.now(UTC)
+        await store.upsert_chat(Chat(777, "private"), now)
+        await store.update_chat_settings(777, language="ru")
+        await store.subscribe(Subscription(777, topics=("trade",)), now)
+        await store.close()
+
+    asyncio.run(subscribe())
+    result = azby("digest", "--preview", "--chat", "777", "--html", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("<b>Дайджест: Азербайджан – Беларусь</b>")
+    assert "ТОРГОВЛЯ" in result.stdout and "ОБОРОНА" not in result.stdout
+    unknown = azby("digest", "--preview", "--chat", "999", env=env)
+    assert unknown.returncode == 2 and "--chat 999: no such subscribed chat" in unknown.stderr
 
 
 def test_digest_preview_offline_names_each_unreachable_feed(
