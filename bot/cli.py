@@ -196,6 +196,11 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
     from bot.poll import poll_client, poll_feeds, summariser_for
+    from bot.pipeline.language import warm_up
+
+    # the language model's load peaks at ~110 MB of buffers it then frees: loaded before the
+    # database and the HTTP pools, the memory it frees serves them, and the peaks don't add up
+    warm_up()
 
     store = await _open(settings, config)
     summariser = summariser_for(settings, config)
@@ -446,8 +451,11 @@ async def _digest_preview(
     from bot.pipeline.digest import compose_digest
     from bot.telegram.render import html_to_plain, render_digest
 
+    from bot.pipeline.language import warm_up
+
     lines: list[str] = []
     language = "en"
+    warm_up()  # see _poll_once
     store = await _open(settings, config)
     try:
         if await store.count_articles() == 0:

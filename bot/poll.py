@@ -8,13 +8,16 @@ off and when a feed is paused are decided by ``bot.pipeline.schedule``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,7 +36,20 @@ from storage import StorageError, Store
 __all__ = ["FeedResult", "poll_client", "poll_feeds", "summariser_for", "utcnow"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STORY_WINDOW = timedelta(hours=72)
+
+
+# All CPU work of a cycle (parsing, classifying, grouping) runs on one thread, off the event
+# loop: more threads would only contend for the GIL (measured: slower, and a copy of every
+# thread's working set), one keeps the bot answering while a cycle runs.
+_CPU = ThreadPoolExecutor(max_workers=1, thread_name_prefix="azby-cpu")
+
+
+async def _cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(
+        _CPU, functools.partial(function, *args, **kwargs)
+    )
 
 
 def utcnow() -> datetime:
@@ -186,7 +202,7 @@ class _Cycle:
             return FeedResult(feed.name, feed.url, "not_modified", moved_to=moved_to)
         if not fetched.ok:
             return replace(await self._failed(feed, fetched), moved_to=moved_to)
-        parsed = await asyncio.to_thread(
+        parsed = await _cpu(
             parse_feed,
             fetched.content,
             url=fetched.url,
@@ -264,7 +280,7 @@ class _Cycle:
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()
         fresh.sort(key=lambda e: e.published or at)
-        new_articles = await asyncio.to_thread(
+        new_articles = await _cpu(
             self._articles, feed, fresh, full_texts, [None] * len(fresh), at
         )
         if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
@@ -275,7 +291,7 @@ class _Cycle:
             new_articles = await self._with_stories(new_articles, at)
             inserted = await self.store.add_articles(feed.id, new_articles)
             for article_id, entry in edited:
-                (article,) = await asyncio.to_thread(
+                (article,) = await _cpu(
                     self._articles, feed, [entry], full_texts, [None], at
                 )
                 await self.store.update_article(article_id, article, at)
@@ -323,7 +339,7 @@ class _Cycle:
                 )
                 for a in relevant
             ]
-            found = await asyncio.to_thread(assign_stories, heads, new, STORY_WINDOW)
+            found = await _cpu(assign_stories, heads, new, STORY_WINDOW)
             stories = {item.id: story for item, story in zip(new, found, strict=True)}
             heads.extend(replace(item, story=story) for item, story in zip(new, found, strict=True))
         return [replace(a, cluster=stories.get(story_id(a.url), story_id(a.url))) for a in articles]

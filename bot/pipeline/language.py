@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Protocol, cast
 
-__all__ = ["LANGUAGES", "MIN_CONFIDENCE", "UNDETERMINED", "detect_language"]
+__all__ = ["LANGUAGES", "MIN_CONFIDENCE", "UNDETERMINED", "detect_language", "warm_up"]
 
 # Languages met in Azerbaijan–Belarus news, plus neighbours the model could otherwise
 # confuse them with. Restricting the model keeps Azerbaijani from being read as Turkish
@@ -38,6 +38,11 @@ _MODEL: list[_Identifier] = []
 # the poll cycle classifies in several threads: without the lock each would load its own copy
 # of the model (~120 MB at load time each)
 _MODEL_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Load the model now (it loads on first use otherwise)."""
+    _identifier()
 
 
 def _identifier() -> _Identifier:

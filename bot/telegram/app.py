@@ -128,5 +128,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def run_bot(settings: Settings, config: AppConfig, token: str) -> None:
     """Run until SIGINT/SIGTERM: long polling, the scheduler and delivery."""
+    from bot.pipeline.language import warm_up
+
+    warm_up()  # before the store and pools: its load-time peak is not added to theirs
     application = build_application(settings, config, token)
     application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,48 @@
+"""The tests' fake Bot API server, run as its own process for bench/delivery.py.
+
+Usage: python bench/_fake_bot_api.py TOKEN BLOCKED_CHATS_CSV FAIL_429_FRACTION
+Prints its base URL on the first line of stdout, then serves until killed. A bench-only
+method ``getStats`` returns {chat_id: successful sendMessage count}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.auxil.fake_telegram import ApiError, FakeTelegram  # noqa: E402
+
+
+async def main() -> None:
+    token, blocked_csv, fail_fraction = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    fake = FakeTelegram(token=token)
+    await fake.start()
+    for chat_id in filter(None, blocked_csv.split(",")):
+        fake.set_blocked(int(chat_id))
+    delivered: Counter[int] = Counter()
+    rng = random.Random(7)
+    builtin = fake._handlers["sendMessage"]
+
+    async def send_message(params: dict[str, Any]) -> Any:
+        if rng.random() < fail_fraction:
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        result = builtin(params)
+        if asyncio.iscoroutine(result):
+            result = await result
+        delivered[int(params["chat_id"])] += 1
+        return result
+
+    fake.register("sendMessage", send_message)
+    fake.register("getStats", lambda params: {str(k): v for k, v in delivered.items()})
+    print(fake.base_url, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,157 @@
+"""Issue 5's delivery benchmarks, one command: ``.venv/bin/python bench/delivery.py``.
+
+1. **Fan-out**: one digest queued for ``--chats`` chats (10,000), drained by azby's real
+   ``Sender`` (outbox in SQLite, python-telegram-bot ``Bot``) against the tests' fake Bot API
+   server running in its own process, with the limit raised to ``--rate`` (1,000 msg/s),
+   ``--fail`` of sends answered 429 (retry after 1 s) and ``--blocked`` of the chats blocked
+   (403). Prints the achieved rate against the limit (target ≥ 90 %), and checks zero lost
+   (every reachable chat got it) and zero duplicates (none got it twice).
+2. **Composition**: ``--digests`` personalised digests (10,000: topics, language) composed and
+   rendered from ``--stories`` stories (1,000). Target < 10 s and peak RSS < 300 MB. The
+   baseline in the same run is rendering one shared digest ``--digests`` times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import parse_feeds_yaml  # noqa: E402
+from bot.deliver.limits import DeliveryLimits  # noqa: E402
+from bot.deliver.sender import Sender  # noqa: E402
+from bot.models import Article, Chat  # noqa: E402
+from bot.pipeline.digest import compose_digest  # noqa: E402
+from bot.telegram.render import render_digest  # noqa: E402
+from storage import open_store  # noqa: E402
+
+TOKEN = "123456:BENCH-token"
+NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+
+
+async def fan_out(chats: int, rate: float, fail: float, blocked_share: float) -> bool:
+    rng = random.Random(3)
+    ids = list(range(1_000_000, 1_000_000 + chats))
+    blocked = set(rng.sample(ids, int(chats * blocked_share)))
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_fake_bot_api.py")), TOKEN,
+         ",".join(map(str, sorted(blocked))), str(fail)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as folder:
+            store = await open_store(f"sqlite+aiosqlite:///{folder}/fanout.sqlite3")
+            for chat_id in ids:
+                await store.upsert_chat(Chat(chat_id, "private"), NOW)
+            text = "<b>Azerbaijan–Belarus digest</b>\n" + "A story about Baku and Minsk. " * 20
+            for chat_id in ids:
+                await store.enqueue(
+                    chat_id, kind="digest", period="digest:bench", messages=[text],
+                    link_previews=False, now=NOW,
+                )  # fmt: skip
+            request = HTTPXRequest(connection_pool_size=256, pool_timeout=30)
+            limits = DeliveryLimits(rate=rate, concurrency=200, batch=2000)
+            async with Bot(TOKEN, base_url=base_url, request=request) as bot:
+                sender = Sender(store, bot, limits)
+                started = time.perf_counter()
+                sent = rate_limited = 0
+                while await store.outbox_depth():
+                    report = await sender.drain(max_seconds=60)
+                    sent += report.sent
+                    rate_limited += report.rate_limited
+                    if not report.sent and not report.dropped:
+                        await asyncio.sleep(0.2)  # only 429-deferred messages left
+                elapsed = time.perf_counter() - started
+            await store.close()
+        stats = httpx.post(f"{base_url}{TOKEN}/getStats", timeout=30).json()["result"]
+    finally:
+        server.terminate()
+        server.wait(10)
+    delivered = {int(k): v for k, v in stats.items()}
+    reachable = [c for c in ids if c not in blocked]
+    lost = [c for c in reachable if delivered.get(c, 0) == 0]
+    duplicates = [c for c, n in delivered.items() if n > 1]
+    achieved = sent / elapsed
+    print(f"fan-out: {chats} chats, limit {rate:g} msg/s, {fail:.0%} answered 429, {len(blocked)} blocked")
+    print(f"  sent {sent} in {elapsed:.2f} s = {achieved:,.0f} msg/s = {achieved / rate:.0%} of the limit"
+          f" (target ≥ 90 %: {'PASS' if achieved >= 0.9 * rate else 'FAIL'})")  # fmt: skip
+    print(f"  429s retried: {rate_limited}; lost: {len(lost)}; duplicates: {len(duplicates)}"
+          f" ({'PASS' if not lost and not duplicates else 'FAIL'})")  # fmt: skip
+    return achieved >= 0.9 * rate and not lost and not duplicates
+
+
+def compose(digests: int, stories: int) -> bool:
+    config = parse_feeds_yaml("feeds: []\n", Path("feeds.yaml"))
+    keys = [t.key for t in config.topics]
+    rng = random.Random(5)
+    articles = []
+    for n in range(stories):
+        for outlet in range(rng.choice((1, 1, 2, 3))):
+            articles.append(
+                Article(
+                    id=n * 10 + outlet, feed=("Trend", "BelTA", "Report")[outlet],
+                    url=f"https://outlet{outlet}.example/news/{n}",
+                    title=f"Azerbaijan and Belarus: story {n} about " + rng.choice(keys),
+                    text="", summary="Baku and Minsk agreed on it. " * rng.randint(3, 9),
+                    language=rng.choice(("en", "ru", "az")),
+                    published=NOW - timedelta(minutes=n), fetched=NOW - timedelta(minutes=n),
+                    relevant=True, relevance_score=rng.random(),
+                    topics=tuple(rng.sample(keys, rng.randint(1, 3))), cluster=f"s{n}",
+                )
+            )  # fmt: skip
+    since, until = NOW - timedelta(days=1), NOW + timedelta(seconds=1)
+    started = time.perf_counter()
+    shared = compose_digest(articles, config.topics, since=since, until=until, max_stories=10)
+    for _ in range(digests):
+        render_digest(shared)
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    total_messages = 0
+    for n in range(digests):
+        wanted = tuple(rng.sample(keys, rng.randint(0, 4)))
+        digest = compose_digest(
+            articles, config.topics, since=since, until=until, max_stories=10, only_topics=wanted
+        )
+        total_messages += len(render_digest(replace(digest), language=("en", "ru", "az")[n % 3]))
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"composition: {digests} personalised digests from {stories} stories ({len(articles)} articles)")
+    print(f"  {elapsed:.2f} s ({elapsed / digests * 1000:.2f} ms each, {total_messages} messages)"
+          f" (target < 10 s: {'PASS' if elapsed < 10 else 'FAIL'}); baseline, one shared digest"
+          f" rendered {digests} times: {baseline:.2f} s → personalised ÷ shared = {elapsed / baseline:.1f}×")  # fmt: skip
+    print(f"  peak RSS {peak:.0f} MB (target < 300 MB: {'PASS' if peak < 300 else 'FAIL'})")
+    return elapsed < 10 and peak < 300
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chats", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--fail", type=float, default=0.01)
+    parser.add_argument("--blocked", type=float, default=0.01)
+    parser.add_argument("--digests", type=int, default=10_000)
+    parser.add_argument("--stories", type=int, default=1_000)
+    args = parser.parse_args()
+    ok = compose(args.digests, args.stories)
+    ok = asyncio.run(fan_out(args.chats, args.rate, args.fail, args.blocked)) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
