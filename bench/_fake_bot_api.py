@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.auxil.fake_telegram import ApiError, FakeTelegram  # noqa: E402
+from tests.auxil.fake_telegram import ApiError, FakeTelegram
 
 
 async def main() -> None:

@@ -31,13 +31,13 @@ from telegram.request import HTTPXRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import parse_feeds_yaml  # noqa: E402
-from bot.deliver.limits import DeliveryLimits  # noqa: E402
-from bot.deliver.sender import Sender  # noqa: E402
-from bot.models import Article, Chat  # noqa: E402
-from bot.pipeline.digest import compose_digest  # noqa: E402
-from bot.telegram.render import render_digest  # noqa: E402
-from storage import open_store  # noqa: E402
+from bot.config import parse_feeds_yaml
+from bot.deliver.limits import DeliveryLimits
+from bot.deliver.sender import Sender
+from bot.models import Article, Chat
+from bot.pipeline.digest import compose_digest
+from bot.telegram.render import render_digest
+from storage import open_store
 
 TOKEN = "123456:BENCH-token"
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
@@ -88,7 +88,9 @@ async def fan_out(chats: int, rate: float, fail: float, blocked_share: float) ->
     lost = [c for c in reachable if delivered.get(c, 0) == 0]
     duplicates = [c for c, n in delivered.items() if n > 1]
     achieved = sent / elapsed
-    print(f"fan-out: {chats} chats, limit {rate:g} msg/s, {fail:.0%} answered 429, {len(blocked)} blocked")
+    print(
+        f"fan-out: {chats} chats, limit {rate:g} msg/s, {fail:.0%} answered 429, {len(blocked)} blocked"
+    )
     print(f"  sent {sent} in {elapsed:.2f} s = {achieved:,.0f} msg/s = {achieved / rate:.0%} of the limit"
           f" (target ≥ 90 %: {'PASS' if achieved >= 0.9 * rate else 'FAIL'})")  # fmt: skip
     print(f"  429s retried: {rate_limited}; lost: {len(lost)}; duplicates: {len(duplicates)}"
@@ -131,7 +133,9 @@ def compose(digests: int, stories: int) -> bool:
         total_messages += len(render_digest(replace(digest), language=("en", "ru", "az")[n % 3]))
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"composition: {digests} personalised digests from {stories} stories ({len(articles)} articles)")
+    print(
+        f"composition: {digests} personalised digests from {stories} stories ({len(articles)} articles)"
+    )
     print(f"  {elapsed:.2f} s ({elapsed / digests * 1000:.2f} ms each, {total_messages} messages)"
           f" (target < 10 s: {'PASS' if elapsed < 10 else 'FAIL'}); baseline, one shared digest"
           f" rendered {digests} times: {baseline:.2f} s → personalised ÷ shared = {elapsed / baseline:.1f}×")  # fmt: skip

@@ -195,8 +195,8 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
-    from bot.poll import poll_client, poll_feeds, summariser_for
     from bot.pipeline.language import warm_up
+    from bot.poll import poll_client, poll_feeds, summariser_for
 
     # the language model's load peaks at ~110 MB of buffers it then frees: loaded before the
     # database and the HTTP pools, the memory it frees serves them, and the peaks don't add up
@@ -449,9 +449,8 @@ async def _digest_preview(
     chat: int | None = None,
 ) -> str:
     from bot.pipeline.digest import compose_digest
-    from bot.telegram.render import html_to_plain, render_digest
-
     from bot.pipeline.language import warm_up
+    from bot.telegram.render import html_to_plain, render_digest
 
     lines: list[str] = []
     language = "en"

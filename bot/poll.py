@@ -280,9 +280,7 @@ class _Cycle:
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()
         fresh.sort(key=lambda e: e.published or at)
-        new_articles = await _cpu(
-            self._articles, feed, fresh, full_texts, [None] * len(fresh), at
-        )
+        new_articles = await _cpu(self._articles, feed, fresh, full_texts, [None] * len(fresh), at)
         if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
             oldest = at - self.settings.backlog_age
             new_articles = [replace(a, backlog=a.published < oldest) for a in new_articles]
@@ -291,9 +289,7 @@ class _Cycle:
             new_articles = await self._with_stories(new_articles, at)
             inserted = await self.store.add_articles(feed.id, new_articles)
             for article_id, entry in edited:
-                (article,) = await _cpu(
-                    self._articles, feed, [entry], full_texts, [None], at
-                )
+                (article,) = await _cpu(self._articles, feed, [entry], full_texts, [None], at)
                 await self.store.update_article(article_id, article, at)
         return len(inserted), len(edited), sum(1 for a in new_articles if a.relevant)
 
