@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.deliver.sender import Sender
-from bot.pipeline.digest import group_stories, next_digest_at
+from bot.pipeline.digest import DigestPool, group_stories, next_digest_at
 from bot.poll import poll_feeds
 from bot.telegram.handlers import Services, digest_messages, digest_start
 from bot.telegram.i18n import text
@@ -175,10 +175,11 @@ async def queue_due_digests(services: Services, now: datetime) -> int:
             seen_since=min(starts),
             include_backlog=False,
         )
+        pool = DigestPool(articles)  # the stories grouped and ranked once for the whole batch
         for (subscription, chat), since in zip(due, starts, strict=True):
             messages = digest_messages(
                 services,
-                articles,
+                pool,
                 since,
                 now,
                 subscription,

@@ -16,6 +16,7 @@ from bot.models import Article, Subscription, Topic
 
 __all__ = [
     "Digest",
+    "DigestPool",
     "Section",
     "Story",
     "compose_digest",
@@ -84,6 +85,57 @@ def group_stories(articles: Sequence[Article]) -> list[Story]:
     return stories
 
 
+class DigestPool:
+    """The stories of a set of articles, grouped and ranked once, from which any number of
+    personalised digests are composed cheaply (a digest tick builds one per batch of chats).
+    """
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        stories = group_stories([a for a in articles if a.relevant])
+        stories.sort(key=lambda s: (s.article.relevance_score, s.latest), reverse=True)
+        self._ranked = [
+            (story, frozenset(story.topics), (story.article, *story.others)) for story in stories
+        ]
+
+    def compose(
+        self,
+        topics: Sequence[Topic],
+        *,
+        since: datetime,
+        until: datetime,
+        max_stories: int = 10,
+        only_topics: Sequence[str] = (),
+        oldest: datetime | None = None,
+    ) -> Digest:
+        """See :func:`compose_digest`."""
+        wanted = frozenset(only_topics)
+        stories: list[Story] = []
+        for story, story_topics, told_by in self._ranked:
+            if wanted and not wanted & story_topics:
+                continue
+            if any(
+                since <= a.fetched < until and (oldest is None or a.published >= oldest)
+                for a in told_by
+            ):
+                stories.append(story)
+                if len(stories) == max_stories:
+                    break
+        order = [t for t in topics if not wanted or t.key in wanted]
+        sections: list[Section] = []
+        placed: set[int] = set()
+        for topic in order:
+            members = tuple(s for s in stories if id(s) not in placed and topic.key in s.topics)
+            placed.update(id(s) for s in members)
+            if members:
+                sections.append(
+                    Section(topic, tuple(sorted(members, key=lambda s: s.latest, reverse=True)))
+                )
+        rest = tuple(s for s in stories if id(s) not in placed)
+        if rest:
+            sections.append(Section(None, rest))
+        return Digest(since=since, until=until, sections=tuple(sections))
+
+
 def compose_digest(
     articles: Sequence[Article],
     topics: Sequence[Topic],
@@ -94,40 +146,23 @@ def compose_digest(
     only_topics: Sequence[str] = (),
     oldest: datetime | None = None,
 ) -> Digest:
-    """The digest of the relevant articles first seen in ``[since, until)``.
+    """The digest of the stories with a relevant article first seen in ``[since, until)``.
 
     The period is about when azby stored an article, not its publication date: an article
     published before the last digest but polled after it still gets its turn. ``oldest``
     drops articles published before it (a feed's old backlog). Stories are ranked by
     relevance then recency and capped at ``max_stories``; each lands in the section of its
-    first topic (in taxonomy order, or among ``only_topics`` when given).
+    first topic (in taxonomy order, or among ``only_topics`` when given). For many digests
+    from the same articles, build one :class:`DigestPool` and call its ``compose``.
     """
-    wanted = set(only_topics)
-    chosen = [
-        a
-        for a in articles
-        if a.relevant
-        and since <= a.fetched < until
-        and (oldest is None or a.published >= oldest)
-        and (not wanted or wanted & set(a.topics))
-    ]
-    stories = group_stories(chosen)
-    stories.sort(key=lambda s: (s.article.relevance_score, s.latest), reverse=True)
-    stories = stories[:max_stories]
-    order = [t for t in topics if not wanted or t.key in wanted]
-    sections: list[Section] = []
-    placed: set[int] = set()
-    for topic in order:
-        members = tuple(s for s in stories if id(s) not in placed and topic.key in s.topics)
-        placed.update(id(s) for s in members)
-        if members:
-            sections.append(
-                Section(topic, tuple(sorted(members, key=lambda s: s.latest, reverse=True)))
-            )
-    rest = tuple(s for s in stories if id(s) not in placed)
-    if rest:
-        sections.append(Section(None, rest))
-    return Digest(since=since, until=until, sections=tuple(sections))
+    return DigestPool(articles).compose(
+        topics,
+        since=since,
+        until=until,
+        max_stories=max_stories,
+        only_topics=only_topics,
+        oldest=oldest,
+    )
 
 
 def next_digest_at(subscription: Subscription, after: datetime) -> datetime | None:

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import AppConfig, Settings
 from bot.models import Article, Chat, Subscription
-from bot.pipeline.digest import compose_digest, group_stories, next_digest_at
+from bot.pipeline.digest import DigestPool, group_stories, next_digest_at
 from bot.pipeline.facts import extract_facts, latest_trade_turnover
 from bot.telegram.i18n import text
 from bot.telegram.render import render_digest, render_stories, render_trade_figure
@@ -287,7 +287,7 @@ async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         include_backlog=False,
     )
     messages = digest_messages(
-        services, articles, since, now, subscription, stored_chat, skip_empty=True
+        services, DigestPool(articles), since, now, subscription, stored_chat, skip_empty=True
     )
     if not messages:
         await _reply(
@@ -306,7 +306,7 @@ def digest_start(services: Services, subscription: Subscription | None, now: dat
 
 def digest_messages(
     services: Services,
-    articles: Sequence[Article],
+    pool: DigestPool,
     since: datetime,
     now: datetime,
     subscription: Subscription,
@@ -317,8 +317,7 @@ def digest_messages(
     """A chat's digest for ``[since, now)``, in the chat's language; no messages for an empty
     one when ``skip_empty``."""
     config = services.config
-    digest = compose_digest(
-        articles,
+    digest = pool.compose(
         config.topics,
         since=since,
         until=now + timedelta(seconds=1),
