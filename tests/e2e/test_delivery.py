@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.test_bot import AZBY, Bot
 from tests.e2e.test_bot import ask as ask_in
 
 CHAT = 5151
