@@ -54,6 +54,7 @@ def fan_out(chats: int, rate: float, fail: float, blocked_share: float) -> bool:
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().strip()
+        raw = asyncio.run(_raw_sends(base_url, 2000))
         sent, rate_limited, elapsed = asyncio.run(_drain(base_url, ids, rate))
         stats = httpx.post(f"{base_url}{TOKEN}/getStats", timeout=30).json()["result"]
     finally:
@@ -69,9 +70,26 @@ def fan_out(chats: int, rate: float, fail: float, blocked_share: float) -> bool:
           f"{len(blocked)} blocked")  # fmt: skip
     print(f"  sent {sent} in {elapsed:.2f} s = {achieved:,.0f} msg/s = {achieved / rate:.0%} "
           f"of the limit (target ≥ 90 %: {'PASS' if ok_rate else 'FAIL'})")  # fmt: skip
+    print(f"  baseline in the same run: bare Bot.send_message to the same server, 32 at once, no"
+          f" outbox: {raw:,.0f} msg/s → the sender reaches {achieved / raw:.0%} of it")  # fmt: skip
     print(f"  429s retried: {rate_limited}; lost: {len(lost)}; duplicates: {len(duplicates)} "
           f"({'PASS' if not lost and not duplicates else 'FAIL'})")  # fmt: skip
     return ok_rate and not lost and not duplicates
+
+
+async def _raw_sends(base_url: str, count: int) -> float:
+    """What python-telegram-bot alone pushes through the fake server on this machine."""
+    request = HTTPXRequest(connection_pool_size=32, pool_timeout=30)
+    async with Bot(TOKEN, base_url=base_url, request=request) as bot:
+        limit = asyncio.Semaphore(32)
+
+        async def one(chat_id: int) -> None:
+            async with limit:
+                await bot.send_message(chat_id, "<b>baseline</b>", parse_mode="HTML")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(1, count + 1)))
+        return count / (time.perf_counter() - started)
 
 
 async def _drain(base_url: str, ids: list[int], rate: float) -> tuple[int, int, float]:
