@@ -106,8 +106,9 @@ async def _drain(base_url: str, ids: list[int], rate: float) -> tuple[int, int, 
                 chat_id, kind="digest", period="digest:bench", messages=[text],
                 link_previews=False, now=NOW,
             )  # fmt: skip
-        request = HTTPXRequest(connection_pool_size=256, pool_timeout=30)
-        limits = DeliveryLimits(rate=rate, concurrency=200, batch=2000)
+        # as the baseline: 32 at once (httpx's pool bookkeeping grows with its size)
+        request = HTTPXRequest(connection_pool_size=32, pool_timeout=30)
+        limits = DeliveryLimits(rate=rate, concurrency=32, batch=2000)
         async with Bot(TOKEN, base_url=base_url, request=request) as bot:
             sender = Sender(store, bot, limits)
             started = time.perf_counter()

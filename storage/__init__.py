@@ -256,8 +256,8 @@ class Store(Protocol):
         queue order. On PostgreSQL concurrent claimers never get the same row."""
         ...
 
-    async def finish_outbox(self, message_id: int, now: datetime) -> None:
-        """The message was delivered."""
+    async def finish_outbox(self, message_ids: Sequence[int], now: datetime) -> None:
+        """These messages were delivered."""
         ...
 
     async def defer_outbox(

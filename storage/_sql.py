@@ -822,12 +822,14 @@ class SqlStore:
                 rows = (await conn.execute(statement)).all()
         return sorted((_outbox_message(row) for row in rows), key=lambda m: m.id)
 
-    async def finish_outbox(self, message_id: int, now: datetime) -> None:
-        with _wrapped("recording a delivery"):
+    async def finish_outbox(self, message_ids: Sequence[int], now: datetime) -> None:
+        if not message_ids:
+            return
+        with _wrapped("recording deliveries"):
             async with self._engine.begin() as conn:
                 await conn.execute(
                     update(outbox)
-                    .where(outbox.c.id == message_id)
+                    .where(outbox.c.id.in_(message_ids))
                     .values(status="sent", sent_at=now)
                 )
 

@@ -11,14 +11,17 @@ per private chat and one a ``group_interval`` per group (20 a minute). Outcomes:
     other 400              → this message dropped, logged (e.g. HTML Telegram refuses)
     network error, 5xx     → retried with backoff (2 s, 4 s … 10 min); dropped after 10 tries
 
-A message is marked sent right after Telegram accepts it; a sender that dies leaves its
-claimed messages to be reclaimed after ``reclaim_after``: at most the messages in flight at
-the crash can be sent twice.
+Delivered messages are marked sent in small batches, at the latest ``MARK_EVERY`` seconds
+after Telegram accepted them (one write per message would cap the rate well below the
+limit); a sender that dies leaves its claimed messages to be reclaimed after
+``reclaim_after``: only the messages in flight at the crash, or accepted in its last
+``MARK_EVERY``, can be sent twice (one or two at Telegram's 30 a second).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -34,7 +37,9 @@ from bot.deliver.limits import DeliveryLimits
 from bot.models import OutboxMessage
 from storage import Store
 
-__all__ = ["DeliveryLimits", "SendReport", "Sender"]
+__all__ = ["MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
+
+MARK_EVERY = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class Sender:
         self._bucket = _Bucket(limits.rate)
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
+        self._delivered: list[int] = []
 
     async def drain(self, max_seconds: float = 30.0) -> SendReport:
         """Send what is due until the outbox is empty of due messages or time is up."""
@@ -107,6 +113,15 @@ class Sender:
         for message in batch:
             by_chat[message.chat_id].append(message)
         limit = asyncio.Semaphore(self._limits.concurrency)
+        done = asyncio.Event()
+
+        async def mark_periodically() -> None:
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), MARK_EVERY)
+                await self._mark_delivered()
+
+        marker = asyncio.create_task(mark_periodically())
 
         async def chat_queue(messages: list[OutboxMessage]) -> None:
             async with limit:
@@ -116,7 +131,19 @@ class Sender:
                         del messages[index + 1 :]
                         return
 
-        await asyncio.gather(*(chat_queue(messages) for messages in by_chat.values()))
+        try:
+            await asyncio.gather(*(chat_queue(messages) for messages in by_chat.values()))
+        finally:
+            done.set()
+            await marker
+
+    async def _mark_delivered(self) -> None:
+        ids, self._delivered = self._delivered, []
+        try:
+            await self._store.finish_outbox(ids, self._now())
+        except BaseException:
+            self._delivered[:0] = ids  # marked at the next try, not sent again
+            raise
 
     async def _pace(self, chat_id: int) -> None:
         interval = self._limits.private_interval if chat_id > 0 else self._limits.group_interval
@@ -172,7 +199,7 @@ class Sender:
             backoff = min(600.0, 2.0 ** (message.attempts + 1))
             await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report)
             return False
-        await self._store.finish_outbox(message.id, self._now())
+        self._delivered.append(message.id)
         report.sent += 1
         return True
 

@@ -284,7 +284,7 @@ class TestOutbox:
             await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2)) == []
         )
         first, second, _third, alert = claimed
-        await store.finish_outbox(first.id, NOW)
+        await store.finish_outbox([first.id], NOW)
         await store.defer_outbox(second, NOW + timedelta(seconds=5), "429: retry after 5")
         await store.drop_outbox(2, "blocked", message_id=alert.id)
         assert await store.outbox_depth() == 2
