@@ -50,8 +50,11 @@ _INTERVAL = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _MIN_INTERVAL = timedelta(seconds=10)
 # bot commands that a topic key (also a command) may not take
 RESERVED_TOPIC_KEYS = frozenset(
-    {"start", "help", "latest", "subscribe", "unsubscribe", "digest", "settings", "search"}
-)
+    {
+        "start", "help", "latest", "subscribe", "unsubscribe", "digest", "settings", "search",
+        "time", "timezone", "frequency", "language", "previews", "topics", "alerts", "channel",
+    }
+)  # fmt: skip
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 

@@ -66,6 +66,7 @@ def build_application(settings: Settings, config: AppConfig, token: str) -> Appl
         ("previews", settings_ui.previews_command),
         ("topics", settings_ui.topics_command),
         ("alerts", settings_ui.alerts_command),
+        ("channel", settings_ui.channel_command),
     ):
         application.add_handler(CommandHandler(name, callback, anywhere))
     application.add_handler(CommandHandler("search", search.search))

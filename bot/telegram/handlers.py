@@ -50,6 +50,7 @@ BASIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("unsubscribe", "stop the daily digest"),
     ("digest", "the digest now"),
     ("settings", "topics, frequency, time zone, alerts, language"),
+    ("channel", "make a channel a digest target: /channel @name"),
     ("search", "find stories: /search MAZ Ganja"),
 )
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.models import Chat, Subscription
@@ -25,6 +25,7 @@ from bot.telegram.i18n import LANGUAGES, WEEKDAYS, text, topic_title
 
 __all__ = [
     "alerts_command",
+    "channel_command",
     "frequency_command",
     "language_command",
     "previews_command",
@@ -427,3 +428,62 @@ async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/alerts trade defence`` or ``/alerts off``: instant alerts for these topics."""
     await _topic_list(update, context, "alert_topics")
+
+
+# --- channels ----------------------------------------------------------------------------
+
+_ADMIN = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def channel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/channel @name`` (or its id) in a private chat: make that channel a digest target;
+    ``/channel @name off`` stops it. Allowed to a bot admin (``AZBY_ADMIN_IDS``) or an admin
+    of the channel; the bot must be an admin there to post."""
+    services = _services(context)
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    args = context.args or []
+    if chat.type != ChatType.PRIVATE or not args:
+        await message.reply_text(
+            "Send /channel @name (or /channel @name off) in a private chat with me; in the "
+            "channel itself an admin can post /subscribe."
+        )
+        return
+    target = args[0] if not args[0].lstrip("-").isdigit() else int(args[0])
+    try:
+        channel = await context.bot.get_chat(target)
+        me = await context.bot.get_chat_member(channel.id, context.bot.id)
+        if user.id in services.settings.admin_ids:
+            allowed = True
+        else:
+            allowed = (await context.bot.get_chat_member(channel.id, user.id)).status in _ADMIN
+    except TelegramError:
+        await message.reply_text(
+            f"I can't see {html.escape(str(target)[:64])}: add me to it as an admin first."
+        )
+        return
+    name = html.escape(channel.title or str(channel.id))
+    if channel.type == ChatType.PRIVATE:
+        await message.reply_text("That is a person, not a channel.")
+        return
+    if not allowed:
+        await message.reply_text(f"Only a bot admin or an admin of {name} can do that.")
+        return
+    if channel.type == ChatType.CHANNEL and me.status not in _ADMIN:
+        await message.reply_text(f"Make me an admin of {name} so I can post there.")
+        return
+    now = _now()
+    if len(args) > 1 and args[1].lower() == "off":
+        await services.store.unsubscribe(channel.id)
+        await message.reply_text(f"{name} gets no more digests.")
+        return
+    await services.store.upsert_chat(Chat(channel.id, channel.type, channel.title), now)
+    subscription = await services.store.get_subscription(channel.id) or new_subscription(
+        services, channel.id
+    )
+    subscription = await _save(services, subscription, now)
+    await message.reply_text(
+        f"{name} now gets the digest at {subscription.time_of_day} "
+        f"({html.escape(subscription.timezone)}). Change it with /settings posted there."
+    )

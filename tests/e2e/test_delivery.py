@@ -14,6 +14,7 @@ from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
 from tests.e2e.test_bot import ask as ask_in
+from tests.e2e.test_bot import ask_as
 
 CHAT = 5151
 
@@ -37,14 +38,25 @@ def telegram() -> Iterator[FakeTelegramThread]:
 
 
 def start(
-    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread, extra: str = ""
+    tmp_path: Path,
+    telegram: FakeTelegramThread,
+    feeds: FeedServerThread,
+    extra: str = "",
+    *,
+    max_stories: int = 10,
+    admin_ids: str = "",
+    more: tuple[str, ...] = (),
 ) -> Bot:
+    """``more``: fixture files to serve as further feeds."""
+    for name in more:
+        feeds.add_file(f"/{name}", name)
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(
         "feeds:\n"
         f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}'}}\n"
         f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}'}}\n"
-        "digest: {story_age: 3650d, check_every: 10s}\n"
+        + "".join(f"  - {{name: '{n}', url: '{feeds.url('/' + n)}'}}\n" for n in more)
+        + f"digest: {{story_age: 3650d, check_every: 10s, max_stories: {max_stories}}}\n"
         "poll: {full_text: false, backlog_age: 3650d}\n" + extra,
         encoding="utf-8",
     )
@@ -53,6 +65,7 @@ def start(
         AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
         AZBY_FEEDS_FILE=str(feeds_file),
         AZBY_ALLOW_PRIVATE_NETWORKS="1",
+        AZBY_ADMIN_IDS=admin_ids,
     )
     bot = Bot([AZBY, "run"], env)
     bot.wait_for_log("azby started")
@@ -162,3 +175,42 @@ def digests_by_chat(telegram: FakeTelegramThread, chats: list[int]) -> Counter[i
         for m in telegram.sent_messages()
         if int(m["chat_id"]) in wanted and "Azerbaijan–Belarus digest</b>" in str(m["text"])
     )
+
+
+def test_channels_groups_and_a_long_digest(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread
+) -> None:
+    channel, group, admin, stranger, member = -1009000000001, -100777, 11, 22, 33
+    telegram.set_admins(channel, [admin, int(telegram.token.split(":")[0])])
+    telegram.set_admins(group, [admin])
+    more = (
+        "report-az-mixed.rss",
+        "atom-en.xml",
+        "same-story-two-outlets-a.rss",
+        "cp1251-russian.rss",
+        "escaping-hostile.rss",
+    )
+    bot = start(tmp_path, telegram, feeds, max_stories=50, admin_ids=str(admin), more=more)
+    try:
+        bot.wait_for_log("poll cycle finished: 7 feeds")
+        # a stranger may not make the channel a target; a bot admin may
+        refused = ask_as(telegram, stranger, f"/channel {channel}", stranger)
+        assert "Only a bot admin or an admin of" in refused
+        accepted = ask_as(telegram, admin, f"/channel {channel}", admin)
+        assert "now gets the digest at 09:00 (Asia/Baku)" in accepted
+        # in a group, a member who is not an admin may not open /settings
+        assert ask_as(telegram, group, "/settings", member) == (
+            "Only this group's admins can change its digest."
+        )
+        make_due(tmp_path)
+        calls = telegram.wait_for_calls(
+            "sendMessage", 2, lambda c: c.params.get("chat_id") == channel, timeout=30
+        )
+        time.sleep(2)
+        parts = [str(m["text"]) for m in telegram.sent_messages(channel)]
+        assert len(parts) >= 2 and calls  # more than 4096 characters: split between stories
+        assert parts[0].startswith("<b>Azerbaijan–Belarus digest</b>")
+        assert all(len(p) <= 4096 for p in parts)  # and the fake server accepted every part
+        assert all(c.ok for c in telegram.calls("sendMessage"))
+    finally:
+        bot.stop()
