@@ -95,42 +95,22 @@ def _keyboard(
     def mark(on: bool, label: str) -> str:
         return f"✓ {label}" if on else label
 
-    if menu == "topics":
-        rows = [
-            [
-                InlineKeyboardButton(
-                    mark(t.key in sub.topics, topic_title(t.key, t.title, language)),
-                    callback_data=f"s:t:{t.key}",
-                )
-            ]
+    if menu in ("topics", "alerts"):
+        # one toggle per topic, then "all topics" (digest) or "none" (alerts)
+        chosen, kind, empty, empty_data = (
+            (sub.topics, "t", text("button.all_topics", language), "s:t:*")
+            if menu == "topics"
+            else (sub.alert_topics, "a", text("none", language), "s:a:-")
+        )
+        buttons = [
+            InlineKeyboardButton(
+                mark(t.key in chosen, topic_title(t.key, t.title, language)),
+                callback_data=f"s:{kind}:{t.key}",
+            )
             for t in topics
         ]
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    mark(not sub.topics, text("button.all_topics", language)), callback_data="s:t:*"
-                )
-            ]
-        )
-        return InlineKeyboardMarkup([*_pairs(rows), [back]])
-    if menu == "alerts":
-        rows = [
-            [
-                InlineKeyboardButton(
-                    mark(t.key in sub.alert_topics, topic_title(t.key, t.title, language)),
-                    callback_data=f"s:a:{t.key}",
-                )
-            ]
-            for t in topics
-        ]
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    mark(not sub.alert_topics, text("none", language)), callback_data="s:a:-"
-                )
-            ]
-        )
-        return InlineKeyboardMarkup([*_pairs(rows), [back]])
+        buttons.append(InlineKeyboardButton(mark(not chosen, empty), callback_data=empty_data))
+        return InlineKeyboardMarkup([*_pairs([[b] for b in buttons]), [back]])
     if menu == "freq":
         days = WEEKDAYS.get(language, WEEKDAYS["en"])
         weekly = sub.frequency == "weekly"

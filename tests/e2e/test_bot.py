@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import Call, FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
 
 CHAT = 4242
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServerThread]:
-    with FeedServerThread() as server:
-        server.add_file("/trend/rss", "trend-en-mixed.rss")
-        server.add_file("/belta/rss", "belta-ru-mixed.rss")
-        server.add_file("/newsaz/rss", "escaping-hostile.rss")
-        server.add_route("/down/rss", status=500)
-        yield server
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegramThread]:
-    with FakeTelegramThread() as fake:
-        yield fake
 
 
 def start_bot(tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str) -> Bot:

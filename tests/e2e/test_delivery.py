@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
@@ -21,20 +18,6 @@ CHAT = 5151
 
 def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:
     return ask_in(telegram, command, chat_id)
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServerThread]:
-    with FeedServerThread() as server:
-        server.add_file("/trend/rss", "trend-en-mixed.rss")
-        server.add_file("/belta/rss", "belta-ru-mixed.rss")
-        yield server
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegramThread]:
-    with FakeTelegramThread() as fake:
-        yield fake
 
 
 def start(

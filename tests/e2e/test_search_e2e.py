@@ -18,21 +18,6 @@ CHAT = 4242
 
 
 @pytest.fixture
-def feeds() -> Iterator[FeedServerThread]:
-    with FeedServerThread() as server:
-        server.add_file("/trend/rss", "trend-en-mixed.rss")
-        server.add_file("/belta/rss", "belta-ru-mixed.rss")
-        server.add_file("/report/rss", "report-az-mixed.rss")
-        yield server
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegramThread]:
-    with FakeTelegramThread() as fake:
-        yield fake
-
-
-@pytest.fixture
 def bot(tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread) -> Iterator[Bot]:
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(
