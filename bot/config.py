@@ -280,7 +280,7 @@ class _Digest(_Strict):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
             raise ValueError(
                 f"must be an IANA time zone such as Asia/Baku (got {value!r})"
             ) from None

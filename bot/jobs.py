@@ -101,16 +101,21 @@ async def queue_alerts(services: Services, *, since: datetime, now: datetime) ->
         sent = await services.store.count_outbox(
             chat.id, kind="alert", since=now - timedelta(hours=1)
         )
-        for story in matching[: max(0, subscription.alerts_per_hour - sent)]:
+        room = subscription.alerts_per_hour - sent
+        for story in matching:
+            if room <= 0:
+                break
             title = html.escape(text("alert.title", chat.language), quote=False)
-            queued += await services.store.enqueue(
+            new = await services.store.enqueue(
                 chat.id,
                 kind="alert",
                 period=f"alert:{story.article.cluster or story.article.id}",
                 messages=[f"<b>{title}</b>\n\n{render_story(story, chat.language)}"],
                 link_previews=chat.link_previews,
                 now=now,
-            )
+            )  # 0 for a story this chat was already alerted about
+            room -= new
+            queued += new
     return queued
 
 
@@ -177,19 +182,24 @@ async def queue_due_digests(services: Services, now: datetime) -> int:
         )
         pool = DigestPool(articles)  # the stories grouped and ranked once for the whole batch
         for (subscription, chat), since in zip(due, starts, strict=True):
-            messages = digest_messages(
-                services,
-                pool,
-                since,
-                now,
-                subscription,
-                chat,
-                skip_empty=services.config.digest.skip_empty,
-            )
+            try:
+                messages = digest_messages(
+                    services,
+                    pool,
+                    since,
+                    now,
+                    subscription,
+                    chat,
+                    skip_empty=services.config.digest.skip_empty,
+                )
+                next_at = next_digest_at(subscription, now)
+            except Exception:  # a bad stored setting: skip a day, never block the others
+                log.exception("digest for chat %s could not be composed", chat.id)
+                messages, next_at = [], now + timedelta(days=1)
             taken = await services.store.queue_digest(
                 subscription,
                 sent_at=now,
-                next_at=next_digest_at(subscription, now),
+                next_at=next_at,
                 period=f"digest:{subscription.next_digest_at:%Y-%m-%dT%H:%M}",
                 messages=messages,
                 link_previews=chat.link_previews,

@@ -287,6 +287,10 @@ class _Cycle:
         new_articles = await self._llm_summaries(new_articles)
         async with self.store_lock:
             new_articles = await self._with_stories(new_articles, at)
+            # first seen = when stored: a digest that ran while this was being classified
+            # must not end after it (the article would fall between two digests)
+            stored_at = self.now()
+            new_articles = [replace(a, fetched=stored_at) for a in new_articles]
             inserted = await self.store.add_articles(feed.id, new_articles)
             for article_id, entry in edited:
                 (article,) = await _cpu(self._articles, feed, [entry], full_texts, [None], at)

@@ -876,9 +876,31 @@ class SqlStore:
     async def move_outbox(self, old_id: int, new_id: int) -> None:
         with _wrapped("moving messages"):
             async with self._engine.begin() as conn:
+                # what the new chat already has queued (same period and part) is not moved
+                theirs = select(outbox.c.period, outbox.c.part).where(outbox.c.chat_id == new_id)
+                taken = {(row.period, row.part) for row in (await conn.execute(theirs)).all()}
+                old = (
+                    await conn.execute(
+                        select(outbox.c.id, outbox.c.period, outbox.c.part).where(
+                            outbox.c.chat_id == old_id
+                        )
+                    )
+                ).all()
+                clash = [row.id for row in old if (row.period, row.part) in taken]
+                if clash:
+                    await conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id.in_(clash))
+                        .values(status="dropped", last_error="already queued for the supergroup")
+                    )
+                    # the dropped rows keep the old id; the unique key is (chat, period, part)
                 await conn.execute(
                     update(outbox)
-                    .where(outbox.c.chat_id == old_id, outbox.c.status.in_(("pending", "sending")))
+                    .where(
+                        outbox.c.chat_id == old_id,
+                        outbox.c.status.in_(("pending", "sending")),
+                        outbox.c.id.not_in(clash) if clash else outbox.c.id.is_not(None),
+                    )
                     .values(chat_id=new_id, status="pending")
                 )
 

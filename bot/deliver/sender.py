@@ -35,7 +35,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.deliver.limits import DeliveryLimits
 from bot.models import OutboxMessage
-from storage import Store
+from storage import StorageError, Store
 
 __all__ = ["MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
 
@@ -98,14 +98,18 @@ class Sender:
         """Send what is due until the outbox is empty of due messages or time is up."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
-        while time.monotonic() < deadline:
-            now = self._now()
-            batch = await self._store.claim_outbox(
-                now, limit=self._limits.batch, reclaim_before=now - self._limits.reclaim_after
-            )
-            if not batch:
-                break
-            await self._send_batch(batch, report)
+        await self._mark_delivered()  # anything a failed earlier drain could not mark
+        try:
+            while time.monotonic() < deadline:
+                now = self._now()
+                batch = await self._store.claim_outbox(
+                    now, limit=self._limits.batch, reclaim_before=now - self._limits.reclaim_after
+                )
+                if not batch:
+                    break
+                await self._send_batch(batch, report)
+        finally:
+            await self._mark_delivered()
         return report
 
     async def _send_batch(self, batch: list[OutboxMessage], report: SendReport) -> None:
@@ -132,12 +136,20 @@ class Sender:
                         return
 
         try:
-            await asyncio.gather(*(chat_queue(messages) for messages in by_chat.values()))
+            # a TaskGroup: when one chat's queue fails, the others are cancelled, not left
+            # sending after the drain returned (their deliveries would go unmarked)
+            async with asyncio.TaskGroup() as group:
+                for messages in by_chat.values():
+                    group.create_task(chat_queue(messages))
+        except* StorageError as failed:
+            raise failed.exceptions[0] from None  # the caller handles a StorageError
         finally:
             done.set()
             await marker
 
     async def _mark_delivered(self) -> None:
+        if not self._delivered:
+            return
         ids, self._delivered = self._delivered, []
         try:
             await self._store.finish_outbox(ids, self._now())

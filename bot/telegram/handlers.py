@@ -10,7 +10,7 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
@@ -179,8 +179,10 @@ def _echo(text: str) -> str:
 async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Private chats and channels: yes. Groups: only their admins (checked with Telegram)."""
     chat, message, user = update.effective_chat, update.effective_message, update.effective_user
-    if chat is None or chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat is None or chat.type == ChatType.PRIVATE:
         return True
+    if chat.type == ChatType.CHANNEL and update.callback_query is None:
+        return True  # only a channel's admins can post in it; any subscriber can press buttons
     if update.callback_query is None and message is not None and message.sender_chat is not None:
         return message.sender_chat.id == chat.id  # an anonymous admin speaks as the group
     if user is None:
@@ -321,7 +323,7 @@ def digest_messages(
     digest = pool.compose(
         config.topics,
         since=since,
-        until=now + timedelta(seconds=1),
+        until=now,
         max_stories=config.digest.max_stories,
         only_topics=subscription.topics,
         oldest=now - config.digest.story_age,

@@ -293,7 +293,7 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     name = (context.args or [""])[0]
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         await _refuse(update, "bad_timezone", chat, value=html.escape(name[:64]) or "—")
         return
     await _done(update, services, chat, await _save(services, replace(sub, timezone=name), _now()))

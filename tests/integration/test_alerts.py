@@ -55,3 +55,8 @@ async def test_alerts(sqlite_store: Store) -> None:
     assert len(by_chat[1]) == 2 and all("⚡" in text for text in by_chat[1])
     assert by_chat[2][0].startswith("<b>⚡ Azərbaycan–Belarus: yeni xəbər</b>")
     assert "story 3" in by_chat[2][0]
+
+    # stories a chat was already alerted about do not use up its hourly room
+    await sqlite_store.subscribe(Subscription(2, alert_topics=("defence",), alerts_per_hour=3), NOW)
+    await sqlite_store.add_articles(feed.id, [article(6, ("defence",), "s6")])
+    assert await queue_alerts(services, since=NOW - timedelta(minutes=1), now=NOW) == 1

@@ -324,6 +324,20 @@ class TestOutbox:
         rest = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2))
         assert (first.text, [m.text for m in rest]) == ("1", ["x"])  # "2" waits behind "1"
 
+    async def test_moving_to_a_chat_that_has_the_same_digest_queued(self, store: Store) -> None:
+        await store.enqueue(
+            -5, kind="digest", period="p", messages=["old"], link_previews=False, now=NOW
+        )
+        await store.enqueue(
+            -1005, kind="digest", period="p", messages=["new"], link_previews=False, now=NOW
+        )
+        await store.enqueue(
+            -5, kind="alert", period="a", messages=["alert"], link_previews=False, now=NOW
+        )
+        await store.move_outbox(-5, -1005)
+        claimed = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW)
+        assert sorted((m.chat_id, m.text) for m in claimed) == [(-1005, "alert"), (-1005, "new")]
+
     async def test_a_blocked_chat_loses_its_queue_and_a_migrated_one_keeps_it(
         self, store: Store
     ) -> None:

@@ -167,6 +167,10 @@ class TestFeedsFile:
                 "feeds.yaml line 1: topics: at least one topic must remain",
             ),
             (
+                "digest:\n  timezone: Europe\n",
+                "feeds.yaml line 2: digest.timezone: must be an IANA",
+            ),
+            (
                 "digest:\n  timezone: Mars/Olympus\n",
                 "feeds.yaml line 2: digest.timezone: must be an IANA time zone",
             ),
