@@ -96,10 +96,6 @@ class Store(Protocol):
         """
         ...
 
-    async def known_urls(self, urls: Sequence[str]) -> set[str]:
-        """Those of ``urls`` that are already stored."""
-        ...
-
     async def find_articles(
         self, feed_id: int, urls: Sequence[str], guids: Sequence[str]
     ) -> list[ArticleKey]:

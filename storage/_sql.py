@@ -316,14 +316,6 @@ class SqlStore:
                     await conn.execute(insert(article_topics), topic_rows)
         return sorted(int(row.id) for row in inserted)
 
-    async def known_urls(self, urls: Sequence[str]) -> set[str]:
-        if not urls:
-            return set()
-        with _wrapped("looking up articles"):
-            async with self._engine.connect() as conn:
-                result = await conn.execute(select(articles.c.url).where(articles.c.url.in_(urls)))
-                return {row.url for row in result}
-
     async def find_articles(
         self, feed_id: int, urls: Sequence[str], guids: Sequence[str]
     ) -> list[ArticleKey]:

@@ -1,10 +1,6 @@
 """Stories: group articles that tell the same story.
 
-Two APIs:
-
-- ``assign_clusters`` (titles only, one language): two titles are the same story when
-  their sets of significant words (``story_key``) overlap with Jaccard similarity of at
-  least 0.5 and the articles were published within a window of each other.
+- ``story_key``: a title's significant words (the title-only baseline of bench/classify.py).
 - ``assign_stories`` (incremental, across outlets and languages): compares a new article
   with every article already grouped or earlier in the batch within the window, using
   script-independent word keys (``bot.pipeline.translit``: Лукашенко = Lukashenko =
@@ -29,14 +25,11 @@ from bot.pipeline.translit import word_key
 
 __all__ = [
     "DEFAULT_WINDOW",
-    "SIMILARITY_THRESHOLD",
     "STORY_THRESHOLD",
-    "assign_clusters",
     "assign_stories",
     "story_key",
 ]
 
-SIMILARITY_THRESHOLD = 0.5
 DEFAULT_WINDOW = timedelta(hours=72)
 # Words are cut to this many characters: a crude stem that joins "Belarusian" and
 # "Belarus", "товарооборота" and "товарооборот".
@@ -82,44 +75,8 @@ def story_key(title: str) -> frozenset[str]:
     )
 
 
-def _similar(left: frozenset[str], right: frozenset[str]) -> bool:
-    union = left | right
-    return bool(union) and len(left & right) / len(union) >= SIMILARITY_THRESHOLD
-
-
 def _within(left: datetime | None, right: datetime | None, window: timedelta) -> bool:
     return left is None or right is None or abs(left - right) <= window
-
-
-def assign_clusters(
-    items: Sequence[tuple[str, str, datetime | None]],
-    window: timedelta = DEFAULT_WINDOW,
-) -> list[str]:
-    """Group articles into stories; return, for each item, the id of its story's first item.
-
-    ``items`` are ``(id, title, published)`` in arrival order. An item joins the story of
-    the earliest previous item whose ``story_key`` has Jaccard similarity of at least
-    ``SIMILARITY_THRESHOLD`` with its own and whose publication is within ``window`` of its
-    own (a missing date counts as within). Otherwise it starts a story of its own. Titles
-    without significant words only join identical titles. Deterministic; O(n²).
-    """
-    stories: list[str] = []
-    seen: list[tuple[frozenset[str], str, datetime | None]] = []
-    for item_id, title, published in items:
-        key = story_key(title)
-        story = item_id
-        for index, (other_key, other_title, other_published) in enumerate(seen):
-            same_words = (
-                _similar(key, other_key)
-                if key or other_key
-                else _fold(title.strip()) == _fold(other_title.strip())
-            )
-            if same_words and _within(published, other_published, window):
-                story = stories[index]
-                break
-        stories.append(story)
-        seen.append((key, title, published))
-    return stories
 
 
 # --- stories across outlets and languages ----------------------------------------------

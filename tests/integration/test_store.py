@@ -95,7 +95,8 @@ class TestArticles:
         )
         assert (len(first), again) == (2, [])
         assert await store.count_articles() == 2
-        assert await store.known_urls(["https://x/1", "https://x/3"]) == {"https://x/1"}
+        known = await store.find_articles(feed_id, ["https://x/1", "https://x/3"], [])
+        assert {k.url for k in known} == {"https://x/1"}
 
     async def test_latest_by_topic_and_relevance(self, store: Store) -> None:
         feed_id = await one_feed(store)
