@@ -36,6 +36,7 @@ __all__ = [
     "AppConfig",
     "ConfigError",
     "DigestDefaults",
+    "NoticeSettings",
     "PollSettings",
     "RetentionSettings",
     "Settings",
@@ -123,10 +124,21 @@ class PollSettings:
 
 @dataclass(frozen=True, slots=True)
 class RetentionSettings:
-    """How long articles are kept, by when they were first seen."""
+    """How long articles are kept, by when they were first seen; sent or dropped outbox
+    messages are kept ``outbox`` (what stops a digest or alert being queued twice)."""
 
     irrelevant: timedelta = timedelta(days=30)
     all: timedelta = timedelta(days=365)
+    outbox: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """When the bot admins are told of trouble (``notices:`` in feeds.yaml)."""
+
+    feed_failing: timedelta = timedelta(hours=24)  # a feed failing this long
+    delivery_failures: int = 20  # failed deliveries within an hour
+    max_per_hour: int = 10  # notices an admin gets an hour at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +155,7 @@ class AppConfig:
     llm_timeout: float = 20.0
     llm_daily_tokens: int = 200_000
     delivery: DeliveryLimits = field(default_factory=DeliveryLimits)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
     def topic(self, key: str) -> Topic | None:
         """The topic with this key, if configured."""
@@ -326,10 +339,29 @@ class _Delivery(_Strict):
 class _Retention(_Strict):
     irrelevant: timedelta = timedelta(days=30)
     all: timedelta = timedelta(days=365)
+    outbox: timedelta = timedelta(days=30)
 
-    @field_validator("irrelevant", "all", mode="before")
+    @field_validator("irrelevant", "all", "outbox", mode="before")
     @classmethod
     def _durations(cls, value: object) -> timedelta:
+        return parse_interval(value)
+
+    @field_validator("outbox")
+    @classmethod
+    def _outbox(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError("must be at least 1d (a digest's record stops it being sent twice)")
+        return value
+
+
+class _Notices(_Strict):
+    feed_failing: timedelta = timedelta(hours=24)
+    delivery_failures: int = Field(default=20, ge=1)
+    max_per_hour: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("feed_failing", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
         return parse_interval(value)
 
 
@@ -346,6 +378,7 @@ class _File(_Strict):
     retention: _Retention = _Retention()
     llm: _Llm = _Llm()
     delivery: _Delivery = _Delivery()
+    notices: _Notices = _Notices()
 
 
 def default_topics_data() -> dict[str, Any]:
@@ -432,7 +465,9 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
             max_backoff=parsed.poll.max_backoff,
         ),
         retention=RetentionSettings(
-            irrelevant=parsed.retention.irrelevant, all=parsed.retention.all
+            irrelevant=parsed.retention.irrelevant,
+            all=parsed.retention.all,
+            outbox=parsed.retention.outbox,
         ),
         llm_timeout=parsed.llm.timeout,
         llm_daily_tokens=parsed.llm.daily_tokens,
@@ -442,6 +477,7 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
             group_interval=parsed.delivery.group_interval,
             reclaim_after=timedelta(seconds=parsed.delivery.reclaim_after),
         ),
+        notices=NoticeSettings(**parsed.notices.model_dump()),
     )
 
 

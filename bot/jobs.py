@@ -18,6 +18,7 @@ from bot.pipeline.digest import DigestPool, group_stories, next_digest_at
 from bot.poll import poll_feeds
 from bot.telegram.handlers import Services, digest_messages, digest_start
 from bot.telegram.i18n import text
+from bot.telegram.notices import delivery_notice, feed_notices, queue_notices
 from bot.telegram.render import render_story
 from storage import StorageError
 
@@ -25,7 +26,9 @@ __all__ = [
     "digest_tick",
     "notify_admins",
     "poll_job",
+    "queue_delivery_notice",
     "queue_due_digests",
+    "queue_feed_notices",
     "retention_job",
     "send_job",
 ]
@@ -59,19 +62,11 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     if not results and due_only:
         return
-    for result in results:
-        if result.paused:
-            await notify_admins(
-                context.bot,
-                services.settings.admin_ids,
-                f"⏸ Feed <b>{html.escape(result.feed)}</b> was paused: it kept failing "
-                f"for {services.config.poll.pause_after.days or 1} day(s).\n"
-                f"Last error: {html.escape(result.error or 'unknown')}",
-            )
     try:
         await queue_alerts(services, since=cycle_start, now=datetime.now(UTC))
+        await queue_feed_notices(services, datetime.now(UTC))
     except StorageError as exc:
-        log.error("alerts: %s", exc)
+        log.error("alerts and notices: %s", exc)
     failed = sum(1 for r in results if r.status == "error")
     log.info(
         "poll cycle finished: %d feeds, %d failed, %d new articles, %d relevant",
@@ -119,6 +114,26 @@ async def queue_alerts(services: Services, *, since: datetime, now: datetime) ->
     return queued
 
 
+async def queue_feed_notices(services: Services, now: datetime) -> int:
+    """Tell the admins of feeds failing too long or paused (each occurrence once)."""
+    feeds = await services.store.list_feeds()
+    notices = feed_notices(feeds, now, services.config)
+    return await queue_notices(
+        services.store, services.settings.admin_ids, notices, now, services.config.notices
+    )
+
+
+async def queue_delivery_notice(services: Services, now: datetime) -> int:
+    """Tell the admins when deliveries keep failing (at most once an hour)."""
+    failures = await services.store.count_delivery_failures(now - timedelta(hours=1))
+    notice = delivery_notice(failures, now, services.config.notices)
+    if notice is None:
+        return 0
+    return await queue_notices(
+        services.store, services.settings.admin_ids, [notice], now, services.config.notices
+    )
+
+
 async def notify_admins(bot: Bot, admin_ids: frozenset[int], text: str) -> int:
     """Tell every bot admin (``AZBY_ADMIN_IDS``); returns how many were reached. An admin
     who never started a chat with the bot cannot be reached: logged, not raised."""
@@ -143,10 +158,11 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         deleted = await services.store.prune(
             irrelevant_before=now - retention.irrelevant, all_before=now - retention.all
         )
+        messages = await services.store.prune_outbox(now - retention.outbox)
     except StorageError as exc:
         log.error("retention: %s", exc)
         return
-    log.info("retention: %d old articles deleted", deleted)
+    log.info("retention: %d old articles and %d old outbox messages deleted", deleted, messages)
 
 
 DUE_BATCH = 500
@@ -214,6 +230,8 @@ async def send_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     sender: Sender = context.bot_data["sender"]
     try:
         report = await sender.drain(max_seconds=50)
+        if report.failed:
+            await queue_delivery_notice(context.bot_data["services"], datetime.now(UTC))
     except StorageError as exc:
         log.error("sender: %s", exc)
         return

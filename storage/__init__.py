@@ -257,14 +257,38 @@ class Store(Protocol):
         ...
 
     async def defer_outbox(
-        self, message: OutboxMessage, not_before: datetime, error: str, *, count: bool = True
+        self,
+        message: OutboxMessage,
+        not_before: datetime,
+        error: str,
+        *,
+        count: bool = True,
+        failed_at: datetime | None = None,
     ) -> None:
         """Try the message again later; the chat's later messages wait too, so a digest's parts
-        keep their order. ``count``: the attempt counts towards giving up."""
+        keep their order. ``count``: the attempt counts towards giving up. ``failed_at``: the
+        attempt was a delivery failure (not a 429), counted by ``count_delivery_failures``."""
         ...
 
-    async def drop_outbox(self, chat_id: int, error: str, *, message_id: int | None = None) -> int:
-        """Give up on one message (``message_id``) or on everything queued for the chat."""
+    async def drop_outbox(
+        self,
+        chat_id: int,
+        error: str,
+        *,
+        message_id: int | None = None,
+        failed_at: datetime | None = None,
+    ) -> int:
+        """Give up on one message (``message_id``) or on everything queued for the chat;
+        ``failed_at`` as for ``defer_outbox`` (a blocked chat is not a delivery failure)."""
+        ...
+
+    async def count_delivery_failures(self, since: datetime) -> int:
+        """Messages whose last failed attempt was at or after ``since`` (all processes)."""
+        ...
+
+    async def prune_outbox(self, before: datetime) -> int:
+        """Delete sent and dropped messages queued before ``before`` (never pending ones);
+        return how many were deleted."""
         ...
 
     async def move_outbox(self, old_id: int, new_id: int) -> None:

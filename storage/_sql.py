@@ -826,21 +826,26 @@ class SqlStore:
                 )
 
     async def defer_outbox(
-        self, message: OutboxMessage, not_before: datetime, error: str, *, count: bool = True
+        self,
+        message: OutboxMessage,
+        not_before: datetime,
+        error: str,
+        *,
+        count: bool = True,
+        failed_at: datetime | None = None,
     ) -> None:
         waiting = outbox.c.status.in_(("pending", "sending"))
+        values: dict[str, Any] = {
+            "status": "pending",
+            "not_before": not_before,
+            "last_error": error,
+            "attempts": outbox.c.attempts + (1 if count else 0),
+        }
+        if failed_at is not None:
+            values["failed_at"] = failed_at
         with _wrapped("deferring a message"):
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == message.id)
-                    .values(
-                        status="pending",
-                        not_before=not_before,
-                        last_error=error,
-                        attempts=outbox.c.attempts + (1 if count else 0),
-                    )
-                )
+                await conn.execute(update(outbox).where(outbox.c.id == message.id).values(values))
                 await conn.execute(
                     update(outbox)
                     .where(
@@ -852,16 +857,39 @@ class SqlStore:
                     .values(status="pending", not_before=not_before)
                 )
 
-    async def drop_outbox(self, chat_id: int, error: str, *, message_id: int | None = None) -> int:
+    async def drop_outbox(
+        self,
+        chat_id: int,
+        error: str,
+        *,
+        message_id: int | None = None,
+        failed_at: datetime | None = None,
+    ) -> int:
         condition: ColumnElement[bool] = (outbox.c.chat_id == chat_id) & outbox.c.status.in_(
             ("pending", "sending")
         )
         if message_id is not None:
             condition = outbox.c.id == message_id
+        values: dict[str, Any] = {"status": "dropped", "last_error": error}
+        if failed_at is not None:
+            values["failed_at"] = failed_at
         with _wrapped("dropping messages"):
             async with self._engine.begin() as conn:
+                result = await conn.execute(update(outbox).where(condition).values(values))
+                return int(result.rowcount or 0)
+
+    async def count_delivery_failures(self, since: datetime) -> int:
+        query = select(func.count()).select_from(outbox).where(outbox.c.failed_at >= since)
+        with _wrapped("counting delivery failures"):
+            async with self._engine.connect() as conn:
+                return int((await conn.execute(query)).scalar_one())
+
+    async def prune_outbox(self, before: datetime) -> int:
+        done = outbox.c.status.in_(("sent", "dropped"))
+        with _wrapped("pruning the outbox"):
+            async with self._engine.begin() as conn:
                 result = await conn.execute(
-                    update(outbox).where(condition).values(status="dropped", last_error=error)
+                    delete(outbox).where(done, outbox.c.created_at < before)
                 )
                 return int(result.rowcount or 0)
 

@@ -205,6 +205,9 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # the last failed attempt (network error, 5xx, refused, given up): what admin notices count
+    Column("failed_at", UTCDateTime),
     UniqueConstraint("chat_id", "period", "part"),
     Index("ix_outbox_status_not_before", "status", "not_before"),
+    Index("ix_outbox_failed_at", "failed_at"),
 )

@@ -52,6 +52,7 @@ class SendReport:
     deferred: int = 0
     dropped: int = 0
     rate_limited: int = 0
+    failed: int = 0  # attempts that failed (network, 5xx, refused): what admin notices count
     chats_deactivated: list[int] = field(default_factory=list)
 
 
@@ -199,17 +200,24 @@ class Sender:
                 await self._deactivate(message.chat_id, exc.message, report)
                 return False
             log.error("message %s to chat %s refused: %s", message.id, message.chat_id, exc.message)
-            await self._store.drop_outbox(message.chat_id, exc.message, message_id=message.id)
+            await self._store.drop_outbox(
+                message.chat_id, exc.message, message_id=message.id, failed_at=self._now()
+            )
             report.dropped += 1
+            report.failed += 1
             return True
         except TelegramError as exc:  # network errors, timeouts, 5xx
             if message.attempts + 1 >= self._limits.max_attempts:
                 log.error("message %s to chat %s given up: %s", message.id, message.chat_id, exc)
-                await self._store.drop_outbox(message.chat_id, str(exc), message_id=message.id)
+                await self._store.drop_outbox(
+                    message.chat_id, str(exc), message_id=message.id, failed_at=self._now()
+                )
                 report.dropped += 1
+                report.failed += 1
                 return True
             backoff = min(600.0, 2.0 ** (message.attempts + 1))
-            await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report)
+            report.failed += 1
+            await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report, failed=True)
             return False
         self._delivered.append(message.id)
         report.sent += 1
@@ -223,13 +231,20 @@ class Sender:
         report: SendReport,
         *,
         count: bool = True,
+        failed: bool = False,
     ) -> None:
-        not_before = self._now() + timedelta(seconds=seconds)
-        await self._store.defer_outbox(message, not_before, error, count=count)
+        now = self._now()
+        not_before = now + timedelta(seconds=seconds)
+        await self._store.defer_outbox(
+            message, not_before, error, count=count, failed_at=now if failed else None
+        )
         report.deferred += 1
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
         log.info("chat %s cannot receive messages (%s): deactivated", chat_id, reason)
         await self._store.set_chat_active(chat_id, False, self._now())
-        report.dropped += await self._store.drop_outbox(chat_id, reason)
+        # awaited first: ``report.dropped += await …`` would read the count before the await
+        # and lose what other chats' tasks added meanwhile
+        dropped = await self._store.drop_outbox(chat_id, reason)
+        report.dropped += dropped
         report.chats_deactivated.append(chat_id)
