@@ -454,6 +454,7 @@ async def _digest_preview(
 
     lines: list[str] = []
     language = "en"
+    time_zone: str | None = None
     warm_up()  # see _poll_once
     store = await _open(settings, config)
     try:
@@ -468,6 +469,7 @@ async def _digest_preview(
             if stored_chat is None or subscription is None:
                 raise ConfigError(f"--chat {chat}: no such subscribed chat in the database")
             language = stored_chat.language
+            time_zone = subscription.timezone
             topics = topics or subscription.topics
             if since_arg is None and subscription.last_digest_at is not None:
                 since = max(subscription.last_digest_at, now - config.digest.story_age)
@@ -487,7 +489,7 @@ async def _digest_preview(
             f"No stories yet about Azerbaijan–Belarus relations in the last {days} day(s)."
         )
         return "\n".join(lines)
-    messages = render_digest(digest, language=language)
+    messages = render_digest(digest, language=language, time_zone=time_zone)
     rendered = messages if html_out else [html_to_plain(m) for m in messages]
     lines.append("\n\n— — —\n\n".join(rendered))
     return "\n".join(lines)

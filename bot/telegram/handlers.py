@@ -330,7 +330,7 @@ def digest_messages(
     )
     if not digest.count and skip_empty:
         return []
-    return render_digest(digest, language=chat.language)
+    return render_digest(digest, language=chat.language, time_zone=subscription.timezone)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

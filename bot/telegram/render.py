@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Fact
 from bot.pipeline.digest import Digest, Story
@@ -107,12 +108,16 @@ def render_trade_figure(fact: Fact, outlet: str, published: datetime) -> str:
     return "".join(parts)
 
 
-def render_digest(digest: Digest, language: str = "en") -> list[str]:
+def render_digest(digest: Digest, language: str = "en", time_zone: str | None = None) -> list[str]:
     """A digest: title, period and count, then each section under its topic header, in the
-    chat's language for the bot's own words."""
+    chat's language for the bot's own words; the period in the chat's ``time_zone`` (an IANA
+    name; UTC when None or unknown)."""
     count = digest.count
-    start = "%d %b %Y %H:%M" if digest.since.year != digest.until.year else "%d %b %H:%M"
-    period = f"{digest.since.strftime(start)} – {digest.until:%d %b %H:%M} UTC"
+    zone = _zone(time_zone)
+    since, until = digest.since.astimezone(zone), digest.until.astimezone(zone)
+    start = "%d %b %Y %H:%M" if since.year != until.year else "%d %b %H:%M"
+    label = time_zone if zone is not UTC else "UTC"
+    period = f"{since.strftime(start)} – {until:%d %b %H:%M} {label}"
     title = html.escape(text("digest.title", language), quote=False)
     header = f"<b>{title}</b>\n{period} · {text('digest.count', language, count=count)}"
     blocks: list[str] = []
@@ -137,3 +142,12 @@ def html_to_plain(message: str) -> str:
     """A rendered message as a terminal shows it: links as ``text <url>``, tags dropped."""
     text = _LINK.sub(lambda m: f"{m[2]} <{m[1]}>", message)
     return html.unescape(_TAG.sub("", text))
+
+
+def _zone(name: str | None) -> tzinfo:
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC

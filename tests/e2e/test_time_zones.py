@@ -82,8 +82,13 @@ def test_digests_follow_each_chats_clock_across_dst_and_the_date_line(
         assert time.monotonic() - began > 8
         wait_for_digest(telegram, PAGO_PAGO, 1, timeout=10)
         wait_for_digest(telegram, KIRITIMATI, 1, timeout=10)
-        for chat_id in (BERLIN, PAGO_PAGO, KIRITIMATI):  # the period ends at 08:00 UTC
-            assert "– 28 Mar 08:00 UTC" in digests(telegram, chat_id)[0]
+        # the period ends at 08:00 UTC, shown in each chat's own time
+        for chat_id, end in (
+            (BERLIN, "28 Mar 09:00 Europe/Berlin"),
+            (PAGO_PAGO, "27 Mar 21:00 Pacific/Pago_Pago"),
+            (KIRITIMATI, "28 Mar 22:00 Pacific/Kiritimati"),
+        ):
+            assert f"– {end}" in digests(telegram, chat_id)[0]
     finally:
         assert bot.stop()[0] == 0
 
@@ -94,7 +99,8 @@ def test_digests_follow_each_chats_clock_across_dst_and_the_date_line(
     try:
         wait_for_digest(telegram, BERLIN, 2, timeout=40)
         assert time.monotonic() - began > 8  # at 07:00 UTC, not at once
-        assert "28 Mar 08:00 – 29 Mar 07:00 UTC" in digests(telegram, BERLIN)[1]
+        # a day of 23 hours: from 09:00 CET to 09:00 CEST
+        assert "28 Mar 09:00 – 29 Mar 09:00 Europe/Berlin" in digests(telegram, BERLIN)[1]
         # had their schedule moved with Berlin's, the same tick would have queued theirs too
         time.sleep(4)
         assert len(digests(telegram, PAGO_PAGO)) == 1

@@ -79,3 +79,21 @@ def test_pack_messages_never_exceeds_the_limit() -> None:
 def test_html_to_plain() -> None:
     message = '<b><a href="https://a.az/1?x=1&amp;y=2">Baku &amp; Minsk</a></b>\n<i>Trend</i>'
     assert html_to_plain(message) == "Baku & Minsk <https://a.az/1?x=1&y=2>\nTrend"
+
+
+def test_the_digest_period_is_shown_in_the_chats_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from bot.pipeline.digest import Digest
+
+    digest = Digest(
+        since=datetime(2026, 12, 31, 5, 0, tzinfo=UTC),
+        until=datetime(2027, 1, 1, 5, 0, tzinfo=UTC),
+        sections=(),
+    )
+    (baku,) = render_digest(digest, time_zone="Asia/Baku")
+    assert "31 Dec 2026 09:00 – 01 Jan 09:00 Asia/Baku" in baku
+    (utc,) = render_digest(digest)
+    assert "31 Dec 2026 05:00 – 01 Jan 05:00 UTC" in utc
+    (unknown,) = render_digest(digest, time_zone="Mars/Olympus")  # a bad stored value
+    assert "05:00 UTC" in unknown
