@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -53,6 +53,8 @@ class SendReport:
     dropped: int = 0
     rate_limited: int = 0
     chats_deactivated: list[int] = field(default_factory=list)
+    # each failed attempt by reason (the outcomes of ``bot.metrics.DELIVERY_OUTCOMES``)
+    failures: Counter[str] = field(default_factory=Counter)
 
 
 class _Bucket:
@@ -177,6 +179,7 @@ class Sender:
             )
         except RetryAfter as exc:
             report.rate_limited += 1
+            report.failures["rate_limited"] += 1
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[message.chat_id] = time.monotonic() + seconds
@@ -185,10 +188,12 @@ class Sender:
             )
             return False
         except Forbidden as exc:
+            report.failures["blocked"] += 1
             await self._deactivate(message.chat_id, f"Forbidden: {exc.message}", report)
             return False
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
+            report.failures["migrated"] += 1
             log.info("chat %s became supergroup %s: queue moved", message.chat_id, new_id)
             await self._store.migrate_chat(message.chat_id, new_id, self._now())
             await self._store.move_outbox(message.chat_id, new_id)
@@ -196,18 +201,34 @@ class Sender:
             return False
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
+                report.failures["chat_not_found"] += 1
                 await self._deactivate(message.chat_id, exc.message, report)
                 return False
-            log.error("message %s to chat %s refused: %s", message.id, message.chat_id, exc.message)
+            report.failures["refused"] += 1
+            log.error(
+                "message %s to chat %s refused: %s",
+                message.id,
+                message.chat_id,
+                exc.message,
+                extra={"chat_id": message.chat_id},
+            )
             await self._store.drop_outbox(message.chat_id, exc.message, message_id=message.id)
             report.dropped += 1
             return True
         except TelegramError as exc:  # network errors, timeouts, 5xx
             if message.attempts + 1 >= self._limits.max_attempts:
-                log.error("message %s to chat %s given up: %s", message.id, message.chat_id, exc)
+                report.failures["given_up"] += 1
+                log.error(
+                    "message %s to chat %s given up: %s",
+                    message.id,
+                    message.chat_id,
+                    exc,
+                    extra={"chat_id": message.chat_id},
+                )
                 await self._store.drop_outbox(message.chat_id, str(exc), message_id=message.id)
                 report.dropped += 1
                 return True
+            report.failures["network_error"] += 1
             backoff = min(600.0, 2.0 ** (message.attempts + 1))
             await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report)
             return False
@@ -229,7 +250,12 @@ class Sender:
         report.deferred += 1
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
-        log.info("chat %s cannot receive messages (%s): deactivated", chat_id, reason)
+        log.info(
+            "chat %s cannot receive messages (%s): deactivated",
+            chat_id,
+            reason,
+            extra={"chat_id": chat_id},
+        )
         await self._store.set_chat_active(chat_id, False, self._now())
         report.dropped += await self._store.drop_outbox(chat_id, reason)
         report.chats_deactivated.append(chat_id)
