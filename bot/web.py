@@ -72,6 +72,8 @@ class Webhook:
             port = parts.port
         except ValueError:
             port, parts = -1, urlsplit("")
+        if parts.username or parts.password or parts.fragment:  # not quoted: a password
+            raise ConfigError("--webhook: the URL must have no user, password or #fragment")
         if parts.scheme != "https" or not parts.hostname:
             raise ConfigError(
                 f"--webhook: {url!r} must be a public https URL, e.g. https://bot.example.org/tg"
@@ -81,8 +83,6 @@ class Webhook:
                 f"--webhook: Telegram only delivers to ports 443, 80, 88 and 8443 (got {port}); "
                 "the local port is AZBY_HTTP_PORT"
             )
-        if parts.username or parts.password or parts.fragment:
-            raise ConfigError(f"--webhook: {url!r} must have no user, password or #fragment")
         path = parts.path or "/"
         if path.rstrip("/") in _RESERVED:
             raise ConfigError(f"--webhook: the path {path} is taken by the health endpoints")
