@@ -34,9 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    _configure_logging(args.verbose, args.command == "run")
     try:
         settings = load_settings()
+        _configure_logging(args.verbose, args.command == "run", settings.log_format)
         return int(args.handler(args, settings) or 0)
     except ConfigError as exc:
         print(f"azby: error: {exc}", file=sys.stderr)
@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot (needs AZBY_TELEGRAM_TOKEN)")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        default=None,
+        help="receive updates at this public https URL instead of long polling (served on "
+        "AZBY_HTTP_HOST:AZBY_HTTP_PORT, default 127.0.0.1:8080, behind your reverse proxy)",
+    )
     run.set_defaults(handler=_run)
 
     poll = commands.add_parser("poll", help="poll the feeds into the store")
@@ -113,31 +120,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _redact_logs(secret: str, placeholder: str = "<token>") -> None:
+    """Blank out a secret (the bot token) in every log line, whatever the format."""
+    from bot.logs import redact
+
+    redact({secret: placeholder})
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks out a secret (the bot token) wherever it appears:
-    messages, arguments and tracebacks of every library alike."""
+def _configure_logging(verbose: bool, running: bool, fmt: str = "text") -> None:
+    from bot import logs
 
-    def __init__(self, secret: str) -> None:
-        super().__init__(_LOG_FORMAT)
-        self._secret = secret
-
-    def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace(self._secret, "<token>")
-
-
-def _redact_logs(secret: str) -> None:
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter(secret))
-
-
-def _configure_logging(verbose: bool, running: bool) -> None:
     level = logging.DEBUG if verbose else logging.INFO if running else logging.WARNING
-    logging.basicConfig(level=level, format=_LOG_FORMAT, stream=sys.stderr)
-    # httpx logs every request URL at INFO, and the Bot API URL contains the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(level, fmt)
+    # httpx logs every request URL at INFO, and the Bot API URL contains the token: only
+    # with -v of `azby run`, whose log lines have the token blanked out (see _run)
+    if not (verbose and running):
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # one INFO line per job run, every few seconds, says nothing an operator needs
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -165,13 +163,20 @@ async def _open(settings: Settings, config: AppConfig | None) -> Any:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     _redact_logs(token)
+    webhook = None
+    if args.webhook is not None:
+        from bot.web import Webhook
+
+        # a bad URL fails before any work; no AZBY_WEBHOOK_SECRET: a random one for this run
+        webhook = Webhook.from_url(args.webhook, settings.webhook_secret)
+        _redact_logs(webhook.secret, "<webhook-secret>")
     config = load_config(settings)
     from telegram.error import InvalidToken, TelegramError
 
     from bot.telegram.app import run_bot
 
     try:
-        run_bot(settings, config, token)
+        run_bot(settings, config, token, webhook=webhook)
     except InvalidToken:
         # PTB's message quotes the token: never print it
         raise ConfigError(

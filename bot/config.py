@@ -57,6 +57,8 @@ RESERVED_TOPIC_KEYS = frozenset(
     }
 )  # fmt: skip
 _TRUE = {"1", "true", "yes", "on"}
+_LOG_FORMATS = ("text", "json")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _FALSE = {"", "0", "false", "no", "off"}
 
 
@@ -77,6 +79,10 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    log_format: str = "text"  # AZBY_LOG_FORMAT: "text" or "json" (one object a line)
+    http_host: str = "127.0.0.1"  # AZBY_HTTP_HOST: where /healthz, /metrics (and a webhook) listen
+    http_port: int | None = None  # AZBY_HTTP_PORT: no HTTP server unless set (or --webhook)
+    webhook_secret: str | None = None  # AZBY_WEBHOOK_SECRET: random at each start when unset
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError saying how to set it."""
@@ -190,7 +196,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     llm_model = env.get("AZBY_LLM_MODEL", "").strip() or None
     if llm_url and not llm_model:
         raise ConfigError("AZBY_LLM_MODEL must name the model when AZBY_LLM_URL is set")
+    log_format = env.get("AZBY_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in _LOG_FORMATS:
+        raise ConfigError(f"AZBY_LOG_FORMAT: {log_format!r} is not one of text/json")
+    port_raw = env.get("AZBY_HTTP_PORT", "").strip()
+    http_port = None
+    if port_raw:
+        if not (port_raw.isascii() and port_raw.isdigit()) or int(port_raw) > 65535:
+            raise ConfigError(
+                f"AZBY_HTTP_PORT: {port_raw!r} is not a port number (0-65535; 0 picks a free one)"
+            )
+        http_port = int(port_raw)
+    secret = env.get("AZBY_WEBHOOK_SECRET", "").strip() or None
+    if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret):
+        # Telegram's rule for secret_token; the value itself is never quoted back
+        raise ConfigError("AZBY_WEBHOOK_SECRET: must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     return Settings(
+        log_format=log_format,
+        http_host=env.get("AZBY_HTTP_HOST", "").strip() or "127.0.0.1",
+        http_port=http_port,
+        webhook_secret=secret,
         llm_url=llm_url,
         llm_model=llm_model,
         llm_api_key=env.get("AZBY_LLM_API_KEY", "").strip() or None,

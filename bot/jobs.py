@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.deliver.sender import Sender
+from bot.metrics import Metrics
 from bot.pipeline.digest import DigestPool, group_stories, next_digest_at
 from bot.poll import poll_feeds
 from bot.telegram.handlers import Services, digest_messages, digest_start
@@ -48,6 +50,10 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     if due_only and lock.locked():
         return
     cycle_start = datetime.now(UTC)
+    metrics: Metrics | None = context.bot_data.get("metrics")
+    if metrics is not None:
+        metrics.job_ran("poll")
+    started = time.monotonic()
     async with lock:
         try:
             results = await poll_feeds(
@@ -60,8 +66,11 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         except StorageError as exc:
             log.error("poll cycle failed: %s", exc)
             return
+    duration = time.monotonic() - started
     if not results and due_only:
         return
+    if metrics is not None:
+        metrics.observe_poll(results, duration)
     try:
         await queue_alerts(services, since=cycle_start, now=datetime.now(UTC))
         await queue_feed_notices(services, datetime.now(UTC))
@@ -74,6 +83,7 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         failed,
         sum(r.new for r in results),
         sum(r.relevant for r in results),
+        extra={"duration": round(duration, 3), "feeds": len(results)},
     )
 
 
@@ -166,12 +176,15 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 DUE_BATCH = 500
+SEND_MAX_SECONDS = 50  # one drain at most; the next run waits for it (/healthz allows for it)
 
 
 async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Queue every digest that is due, each chat in its own time zone: one indexed query a
     batch of chats, the articles read once a batch, the digests written to the outbox."""
     services: Services = context.bot_data["services"]
+    if (metrics := context.bot_data.get("metrics")) is not None:
+        metrics.job_ran("digest-tick")
     try:
         queued = await queue_due_digests(services, datetime.now(UTC))
     except StorageError as exc:
@@ -228,13 +241,18 @@ async def queue_due_digests(services: Services, now: datetime) -> int:
 async def send_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drain the outbox (digests, alerts, broadcasts) within Telegram's limits."""
     sender: Sender = context.bot_data["sender"]
+    metrics: Metrics | None = context.bot_data.get("metrics")
+    if metrics is not None:
+        metrics.job_ran("sender")
     try:
-        report = await sender.drain(max_seconds=50)
+        report = await sender.drain(max_seconds=SEND_MAX_SECONDS)
         if report.failed:
             await queue_delivery_notice(context.bot_data["services"], datetime.now(UTC))
     except StorageError as exc:
         log.error("sender: %s", exc)
         return
+    if metrics is not None:
+        metrics.observe_send(report)
     if report.sent or report.deferred or report.dropped:
         log.info(
             "sender: %d sent, %d deferred (%d rate-limited), %d dropped",

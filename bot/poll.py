@@ -91,6 +91,7 @@ class FeedResult:
     new: int = 0
     updated: int = 0
     relevant: int = 0
+    stories: int = 0  # relevant new articles that started a story of their own
     error: str | None = None
     warning: str | None = None
     newest: datetime | None = None
@@ -181,10 +182,10 @@ class _Cycle:
         try:
             return await self._poll(feed)
         except StorageError as exc:
-            log.error("feed %s: %s", feed.name, exc)
+            log.error("feed %s: %s", feed.name, exc, extra={"feed": feed.name})
             return FeedResult(feed.name, feed.url, "error", error=str(exc))
         except Exception as exc:  # one broken feed never stops the cycle
-            log.exception("feed %s: unexpected error", feed.name)
+            log.exception("feed %s: unexpected error", feed.name, extra={"feed": feed.name})
             error = f"internal error: {type(exc).__name__}: {exc}"
             return await self._failed(feed, FetchResult("error", feed.url, error=error))
 
@@ -211,7 +212,7 @@ class _Cycle:
         )
         if parsed.error:
             return await self._failed(feed, replace(fetched, status="error", error=parsed.error))
-        new, updated, relevant = await self._store(feed, parsed)
+        new, updated, relevant, stories = await self._store(feed, parsed)
         ttl = timedelta(minutes=parsed.ttl_minutes) if parsed.ttl_minutes else None
         outcome = FetchOutcome(
             True, max_age=fetched.max_age, retry_after=fetched.retry_after, ttl=ttl
@@ -223,7 +224,7 @@ class _Cycle:
             next_fetch_at=self.next_due(feed, outcome),
         )
         if parsed.warning:
-            log.warning("feed %s: %s", feed.name, parsed.warning)
+            log.warning("feed %s: %s", feed.name, parsed.warning, extra={"feed": feed.name})
         return FeedResult(
             feed.name,
             feed.url,
@@ -232,6 +233,7 @@ class _Cycle:
             new=new,
             updated=updated,
             relevant=relevant,
+            stories=stories,
             warning=parsed.warning,
             newest=max((e.published for e in parsed.entries if e.published), default=None),
             moved_to=moved_to,
@@ -240,7 +242,7 @@ class _Cycle:
     async def _failed(self, feed: FeedState, fetched: FetchResult) -> FeedResult:
         error = fetched.error or "fetch failed"
         at = self.now()
-        log.warning("feed %s: %s", feed.name, error)
+        log.warning("feed %s: %s", feed.name, error, extra={"feed": feed.name})
         outcome = FetchOutcome(
             False, error_count=feed.error_count + 1, retry_after=fetched.retry_after
         )
@@ -258,11 +260,12 @@ class _Cycle:
             log.error("feed %s: cannot record the error: %s", feed.name, exc)
         return FeedResult(feed.name, feed.url, "error", error=error, paused=paused)
 
-    async def _store(self, feed: FeedState, parsed: ParsedFeed) -> tuple[int, int, int]:
-        """Store new articles and edits of known ones: (new, updated, relevant among new)."""
+    async def _store(self, feed: FeedState, parsed: ParsedFeed) -> tuple[int, int, int, int]:
+        """Store new articles and edits of known ones: (new, updated, relevant among new,
+        stories started by them)."""
         entries = list({e.url: e for e in parsed.entries}.values())
         if not entries:
-            return 0, 0, 0
+            return 0, 0, 0, 0
         guid_counts = Counter(e.guid for e in entries if e.guid)
         # a GUID counts only when it is not shared by several items (some feeds repeat one)
         trusted = {e.guid for e in entries if e.guid and guid_counts[e.guid] == 1}
@@ -295,7 +298,9 @@ class _Cycle:
             for article_id, entry in edited:
                 (article,) = await _cpu(self._articles, feed, [entry], full_texts, [None], at)
                 await self.store.update_article(article_id, article, at)
-        return len(inserted), len(edited), sum(1 for a in new_articles if a.relevant)
+        relevant = [a for a in new_articles if a.relevant]
+        started = sum(1 for a in relevant if a.cluster == story_id(a.url))
+        return len(inserted), len(edited), len(relevant), started
 
     async def _full_texts(self, entries: Sequence[Entry]) -> dict[str, str]:
         """The article pages' main text for new items that carry only a teaser."""

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,9 +37,11 @@ from bot.deliver.limits import DeliveryLimits
 from bot.models import OutboxMessage
 from storage import StorageError, Store
 
-__all__ = ["MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
+__all__ = ["DELIVERY_FAILURES", "MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
 
 MARK_EVERY = 0.1
+# the failure reasons that count as delivery failures (admin notices, ``outbox.failed_at``)
+DELIVERY_FAILURES = ("network_error", "refused", "given_up")
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,15 @@ class SendReport:
     deferred: int = 0
     dropped: int = 0
     rate_limited: int = 0
-    failed: int = 0  # attempts that failed (network, 5xx, refused): what admin notices count
     chats_deactivated: list[int] = field(default_factory=list)
+    # each failed attempt by reason (the outcomes of ``bot.metrics.DELIVERY_OUTCOMES``)
+    failures: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def failed(self) -> int:
+        """Attempts that failed on the way (network, 5xx, refused, given up): what admin
+        notices count. Not 429s, blocked chats or migrations: those are Telegram's normal."""
+        return sum(self.failures[reason] for reason in DELIVERY_FAILURES)
 
 
 class _Bucket:
@@ -178,6 +187,7 @@ class Sender:
             )
         except RetryAfter as exc:
             report.rate_limited += 1
+            report.failures["rate_limited"] += 1
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[message.chat_id] = time.monotonic() + seconds
@@ -186,10 +196,12 @@ class Sender:
             )
             return False
         except Forbidden as exc:
+            report.failures["blocked"] += 1
             await self._deactivate(message.chat_id, f"Forbidden: {exc.message}", report)
             return False
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
+            report.failures["migrated"] += 1
             log.info("chat %s became supergroup %s: queue moved", message.chat_id, new_id)
             await self._store.migrate_chat(message.chat_id, new_id, self._now())
             await self._store.move_outbox(message.chat_id, new_id)
@@ -197,26 +209,39 @@ class Sender:
             return False
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
+                report.failures["chat_not_found"] += 1
                 await self._deactivate(message.chat_id, exc.message, report)
                 return False
-            log.error("message %s to chat %s refused: %s", message.id, message.chat_id, exc.message)
+            report.failures["refused"] += 1
+            log.error(
+                "message %s to chat %s refused: %s",
+                message.id,
+                message.chat_id,
+                exc.message,
+                extra={"chat_id": message.chat_id},
+            )
             await self._store.drop_outbox(
                 message.chat_id, exc.message, message_id=message.id, failed_at=self._now()
             )
             report.dropped += 1
-            report.failed += 1
             return True
         except TelegramError as exc:  # network errors, timeouts, 5xx
             if message.attempts + 1 >= self._limits.max_attempts:
-                log.error("message %s to chat %s given up: %s", message.id, message.chat_id, exc)
+                report.failures["given_up"] += 1
+                log.error(
+                    "message %s to chat %s given up: %s",
+                    message.id,
+                    message.chat_id,
+                    exc,
+                    extra={"chat_id": message.chat_id},
+                )
                 await self._store.drop_outbox(
                     message.chat_id, str(exc), message_id=message.id, failed_at=self._now()
                 )
                 report.dropped += 1
-                report.failed += 1
                 return True
+            report.failures["network_error"] += 1
             backoff = min(600.0, 2.0 ** (message.attempts + 1))
-            report.failed += 1
             await self._defer(message, backoff, f"{type(exc).__name__}: {exc}", report, failed=True)
             return False
         self._delivered.append(message.id)
@@ -241,7 +266,12 @@ class Sender:
         report.deferred += 1
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
-        log.info("chat %s cannot receive messages (%s): deactivated", chat_id, reason)
+        log.info(
+            "chat %s cannot receive messages (%s): deactivated",
+            chat_id,
+            reason,
+            extra={"chat_id": chat_id},
+        )
         await self._store.set_chat_active(chat_id, False, self._now())
         # awaited first: ``report.dropped += await …`` would read the count before the await
         # and lose what other chats' tasks added meanwhile

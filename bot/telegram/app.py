@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -20,9 +20,12 @@ from telegram.ext import (
 from bot.config import AppConfig, Settings
 from bot.deliver.sender import Sender
 from bot.jobs import digest_tick, poll_job, retention_job, send_job
+from bot.metrics import Metrics
 from bot.poll import poll_client, summariser_for
 from bot.telegram import handlers, search
 from bot.telegram import settings as settings_ui
+from bot.telegram.runner import CountingRateLimiter
+from bot.web import Webhook
 from storage import open_store
 
 __all__ = ["build_application", "run_bot"]
@@ -36,17 +39,19 @@ SEND_EVERY = timedelta(seconds=2)
 
 def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
     """The bot, wired but not started."""
+    metrics = Metrics()  # this process's; fed by the jobs, served at /metrics
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(CountingRateLimiter(metrics, max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
     application.bot_data["config"] = config
+    application.bot_data["metrics"] = metrics
 
     # commands that configure a chat also work as channel posts (channels are run by admins)
     anywhere = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POSTS
@@ -127,10 +132,18 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the chat about the error", exc_info=True)
 
 
-def run_bot(settings: Settings, config: AppConfig, token: str) -> None:
-    """Run until SIGINT/SIGTERM: long polling, the scheduler and delivery."""
+def run_bot(
+    settings: Settings, config: AppConfig, token: str, *, webhook: Webhook | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM: long polling (or the webhook), the scheduler and delivery;
+    with AZBY_HTTP_PORT or a webhook, the HTTP server too (bot.telegram.runner)."""
     from bot.pipeline.language import warm_up
 
     warm_up()  # before the store and pools: its load-time peak is not added to theirs
     application = build_application(settings, config, token)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook is None and settings.http_port is None:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    from bot.telegram.runner import serve
+
+    asyncio.run(serve(application, settings, webhook))

@@ -389,6 +389,7 @@ class FakeTelegram(AsyncStartStop):
         self.admins: dict[int, set[int]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_callback_id = 1
@@ -790,13 +791,19 @@ class FakeTelegram(AsyncStartStop):
         return [] if self._closing else self._updates[:limit]
 
     def _delete_webhook(self, params: Params) -> bool:
-        self.webhook_url = ""
+        self.webhook_url = self.webhook_secret = ""
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
     def _set_webhook(self, params: Params) -> bool:
-        self.webhook_url = str(params.get("url") or "")
+        url = str(params.get("url") or "")
+        secret = str(params.get("secret_token") or "")
+        if url and not url.startswith("https://"):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise _bad_request("secret token contains unallowed characters")
+        self.webhook_url, self.webhook_secret = url, secret
         return True
 
     def _get_webhook_info(self, params: Params) -> dict[str, Any]:
