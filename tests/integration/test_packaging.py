@@ -110,3 +110,7 @@ def test_compose_runs_the_bot_on_postgresql_with_the_documented_variables() -> N
             assert (ROOT / path).exists(), path
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
     assert re.search(r'^CMD \["run"\]', dockerfile, re.M)
+    # its health check asks the port the bot serves /healthz on
+    port = re.search(r"AZBY_HTTP_PORT=(\d+)", dockerfile)
+    assert port and environment["AZBY_HTTP_PORT"] == port[1]
+    assert "/healthz" in dockerfile.split("HEALTHCHECK", 1)[1]
