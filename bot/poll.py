@@ -121,11 +121,9 @@ async def poll_feeds(
     summariser: LlmSummariser | None = None,
 ) -> list[FeedResult]:
     """Poll every enabled, unpaused feed once (with ``due_only``, only those whose
-    ``next_fetch_at`` has come); one result per polled feed, in feed-name order."""
-    feeds = await store.list_feeds(enabled_only=True)
-    if due_only:
-        at = now()
-        feeds = [f for f in feeds if f.next_fetch_at is None or f.next_fetch_at <= at]
+    ``next_fetch_at`` has come); one result per polled feed, in feed-name order. The feeds
+    are claimed first (``Store.claim_feeds``): no other poller fetches them in their interval."""
+    feeds = await store.claim_feeds(now(), due_only=due_only)
     cycle = _Cycle(store, config, client, now, rng or random.Random(), summariser)
 
     async def one(feed: FeedState) -> FeedResult:

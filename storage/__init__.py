@@ -27,11 +27,25 @@ from bot.models import (
     Subscription,
 )
 
-__all__ = ["StorageError", "Store", "open_store", "redact_url"]
+__all__ = ["LeaderLock", "StorageError", "Store", "open_store", "redact_url"]
 
 
 class StorageError(Exception):
     """A database operation failed; the message names the operation and the cause."""
+
+
+class LeaderLock(Protocol):
+    """Held by the one process that polls, queues digests and sends; from
+    ``Store.take_leader_lock``."""
+
+    async def alive(self) -> bool:
+        """Still held. False once the lock is lost (on PostgreSQL: its connection failed or
+        did not answer in time); the lock is then released for good, take a new one."""
+        ...
+
+    async def release(self) -> None:
+        """Let another process lead (also done by the process dying). Safe to call twice."""
+        ...
 
 
 class Store(Protocol):
@@ -51,6 +65,15 @@ class Store(Protocol):
 
     async def list_feeds(self, *, enabled_only: bool = False) -> list[FeedState]:
         """Every stored feed, by name; ``enabled_only``: enabled and not paused."""
+        ...
+
+    async def claim_feeds(self, now: datetime, *, due_only: bool) -> list[FeedState]:
+        """The enabled, unpaused feeds to poll now (``due_only``: those whose
+        ``next_fetch_at`` is unset or has come), by name, each moved on by its interval in the
+        same transaction (``next_fetch_at`` = now + interval, until ``record_fetch`` sets the
+        real next time). So a second poller, say a new leader while the old one still
+        finishes its cycle, never gets the same feed, and a poller that dies mid-fetch leaves
+        the feed to its next interval rather than to an immediate second fetch."""
         ...
 
     async def pause_feed(self, feed_id: int, now: datetime, reason: str) -> None:
@@ -249,7 +272,9 @@ class Store(Protocol):
     ) -> list[OutboxMessage]:
         """Take up to ``limit`` due messages to send (``pending`` with ``not_before`` ≤ now,
         or ``sending`` claimed before ``reclaim_before``: a process died sending them), in
-        queue order. On PostgreSQL concurrent claimers never get the same row."""
+        queue order. A chat's message is not claimed while an earlier one of that chat is
+        claimed and not yet finished, or must still wait; claims are serialised on PostgreSQL,
+        so concurrent claimers never get the same row nor messages of the same chat."""
         ...
 
     async def finish_outbox(self, message_ids: Sequence[int], now: datetime) -> None:
@@ -303,6 +328,12 @@ class Store(Protocol):
         self, chat_id: int, *, language: str | None = None, link_previews: bool | None = None
     ) -> None:
         """Change a chat's own settings (the bot's language, link previews)."""
+        ...
+
+    async def take_leader_lock(self) -> LeaderLock | None:
+        """The leader lock if no other process holds it, else None. PostgreSQL: a
+        session-level advisory lock on a connection of its own; SQLite file: an exclusive
+        ``flock`` on ``<database>.leader``; in-memory SQLite: always granted."""
         ...
 
     async def close(self) -> None:

@@ -40,7 +40,8 @@ from bot.models import (
     StoryItem,
     Subscription,
 )
-from storage import StorageError, redact_url
+from storage import LeaderLock, StorageError, redact_url
+from storage._leader import take_leader_lock
 from storage._search import search_rows
 from storage.schema import article_topics, articles, chats, feeds, outbox, subscriptions
 
@@ -50,6 +51,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 # any constant will do: it only has to be the same in every azby process
 _MIGRATION_LOCK = 0x617A6279
 _SYNC_LOCK = 0x617A6280
+_CLAIM_LOCK = 0x617A6282  # (0x617A6281 is the leader lock, storage._leader)
 
 
 @contextlib.contextmanager
@@ -136,6 +138,10 @@ class SqlStore:
     async def close(self) -> None:
         await self._engine.dispose()
 
+    async def take_leader_lock(self) -> LeaderLock | None:
+        with _wrapped("taking the leader lock"):
+            return await take_leader_lock(self._engine)
+
     # --- feeds -------------------------------------------------------------------------
 
     async def sync_feeds(self, feeds_: Sequence[FeedConfig], now: datetime) -> None:
@@ -202,6 +208,31 @@ class SqlStore:
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
         return [_feed_state(row) for row in rows]
+
+    async def claim_feeds(self, now: datetime, *, due_only: bool) -> list[FeedState]:
+        wanted: list[ColumnElement[bool]] = [
+            feeds.c.enabled.is_(True),
+            feeds.c.paused_at.is_(None),
+        ]
+        if due_only:
+            wanted.append(or_(feeds.c.next_fetch_at.is_(None), feeds.c.next_fetch_at <= now))
+        claimed: list[FeedState] = []
+        with _wrapped("claiming feeds to poll"):
+            async with self._engine.begin() as conn:
+                intervals = (
+                    await conn.execute(select(feeds.c.interval_seconds).where(*wanted).distinct())
+                ).scalars()
+                # one conditional UPDATE per interval: a row another poller moved on meanwhile
+                # no longer matches (PostgreSQL re-checks the condition under the row lock)
+                for seconds in list(intervals):
+                    rows = await conn.execute(
+                        update(feeds)
+                        .where(*wanted, feeds.c.interval_seconds == seconds)
+                        .values(next_fetch_at=now + timedelta(seconds=seconds))
+                        .returning(*feeds.c)
+                    )
+                    claimed += (_feed_state(row) for row in rows)
+        return sorted(claimed, key=lambda feed: feed.name)
 
     async def record_fetch(
         self,
@@ -811,6 +842,11 @@ class SqlStore:
         )
         with _wrapped("claiming outbox messages"):
             async with self._engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # one claim at a time: the next one's snapshot then sees this one's rows as
+                    # "sending", so it leaves their chats alone (SKIP LOCKED alone would only
+                    # skip the rows, and hand out a chat's later messages)
+                    await conn.execute(select(func.pg_advisory_xact_lock(_CLAIM_LOCK)))
                 rows = (await conn.execute(statement)).all()
         return sorted((_outbox_message(row) for row in rows), key=lambda m: m.id)
 

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -96,9 +96,12 @@ class Sender:
         limits: DeliveryLimits | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        may_claim: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        """``may_claim``: asked before each claim (with several processes: still the leader?)."""
         limits = limits or DeliveryLimits()
         self._store, self._bot, self._limits, self._now = store, bot, limits, now
+        self._may_claim = may_claim
         self._bucket = _Bucket(limits.rate)
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
@@ -111,6 +114,8 @@ class Sender:
         await self._mark_delivered()  # anything a failed earlier drain could not mark
         try:
             while time.monotonic() < deadline:
+                if self._may_claim is not None and not await self._may_claim():
+                    break
                 now = self._now()
                 batch = await self._store.claim_outbox(
                     now, limit=self._limits.batch, reclaim_before=now - self._limits.reclaim_after

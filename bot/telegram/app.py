@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -20,6 +21,7 @@ from telegram.ext import (
 from bot.config import AppConfig, Settings
 from bot.deliver.sender import Sender
 from bot.jobs import digest_tick, poll_job, retention_job, send_job
+from bot.leader import LEADER_EVERY, Leader, leader_tick
 from bot.metrics import Metrics
 from bot.poll import poll_client, summariser_for
 from bot.telegram import handlers, search
@@ -32,7 +34,7 @@ __all__ = ["build_application", "run_bot"]
 
 log = logging.getLogger(__name__)
 
-POLL_CHECK_EVERY = timedelta(seconds=60)
+POLL_CHECK_EVERY = timedelta(seconds=10)  # the shortest feed interval allowed
 RETENTION_EVERY = timedelta(days=1)
 SEND_EVERY = timedelta(seconds=2)
 
@@ -99,12 +101,21 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands(commands[:100])
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
-    jobs.run_once(poll_job, when=0, data="all", name="poll-at-start")
-    jobs.run_repeating(poll_job, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
-    jobs.run_repeating(digest_tick, interval=config.digest.check_every, first=5, name="digest-tick")
-    application.bot_data["sender"] = Sender(store, application.bot, config.delivery)
+    # several processes on one database: only the leader polls, queues and sends
+    leader = application.bot_data["leader"] = Leader(store)
+    if await leader.check():  # a process that leads from its start polls every feed once
+        jobs.run_once(leader.only(poll_job), when=0, data="all", name="poll-at-start")
+    jobs.run_repeating(leader_tick, interval=LEADER_EVERY, first=0, name="leader")
+    poll_due = leader.only(poll_job)
+    jobs.run_repeating(poll_due, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
+    tick = leader.only(digest_tick)
+    jobs.run_repeating(tick, interval=config.digest.check_every, first=5, name="digest-tick")
+    application.bot_data["sender"] = Sender(
+        store, application.bot, config.delivery, may_claim=leader.check
+    )
     jobs.run_repeating(send_job, interval=SEND_EVERY, first=1, name="sender")
-    jobs.run_repeating(retention_job, interval=RETENTION_EVERY, first=120, name="retention")
+    prune = leader.only(retention_job)
+    jobs.run_repeating(prune, interval=RETENTION_EVERY, first=120, name="retention")
     log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
 
 
@@ -115,6 +126,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     summariser = application.bot_data.pop("summariser", None)
     if summariser is not None:
         await summariser.aclose()
+    leader = application.bot_data.pop("leader", None)
+    if leader is not None:
+        await leader.release()
     services = application.bot_data.pop("services", None)
     if services is not None:
         await services.store.close()
@@ -141,9 +155,12 @@ def run_bot(
 
     warm_up()  # before the store and pools: its load-time peak is not added to theirs
     application = build_application(settings, config, token)
-    if webhook is None and settings.http_port is None:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
+    if webhook is None:
+        polling: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES}
+        application.bot_data["long_polling"] = polling  # only the leader polls (bot.leader)
+        if settings.http_port is None:
+            application.run_polling(**polling)
+            return
     from bot.telegram.runner import serve
 
     asyncio.run(serve(application, settings, webhook))

@@ -94,7 +94,8 @@ async def serve(
         await server.start()
         if webhook is None:
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            # only the leader fetches updates (bot.leader stops a standby's at its first tick)
+            await application.updater.start_polling(**application.bot_data["long_polling"])
         await application.start()
         if webhook is not None:
             await _set_webhook(application, webhook)

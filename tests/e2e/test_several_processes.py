@@ -1,0 +1,205 @@
+"""Two real ``azby run`` processes on one database: one leader, taken over when it dies."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.fake_telegram import FakeTelegramThread
+from tests.auxil.feed_server import FeedServerThread
+from tests.conftest import POSTGRES_URL, _postgres_problem, _run
+from tests.e2e.test_bot import ask
+from tests.e2e.test_delivery import digests_by_chat
+
+INTERVAL = 10.0  # seconds: the shortest feed interval allowed
+JITTER = 0.1  # bot.pipeline.schedule: a feed's wait moves by up to a tenth of itself
+PATHS = ("/trend/rss", "/belta/rss")
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (dropped at the end)."""
+    problem = _postgres_problem()
+    if problem is not None:
+        reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({problem})"
+        if os.environ.get("AZBY_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"azby_e2e_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    _run(lambda: admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    finally:
+        _run(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def start(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread, database_url: str
+) -> Bot:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        "feeds:\n"
+        + "".join(
+            f"  - {{name: '{path}', url: '{feeds.url(path)}', interval: {INTERVAL:g}s}}\n"
+            for path in PATHS
+        )
+        + "digest: {story_age: 3650d, check_every: 10s}\n"
+        "poll: {full_text: false, backlog_age: 3650d}\n"
+        "delivery: {rate: 4, reclaim_after: 1}\n",
+        encoding="utf-8",
+    )
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=database_url,
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+    )
+    bot = Bot([AZBY, "run"], env)
+    bot.wait_for_log("azby started")
+    return bot
+
+
+def assert_polled_once_an_interval(feeds: FeedServerThread) -> None:
+    """No feed fetched twice within its interval (less the jitter its schedule allows)."""
+    for path in PATHS:
+        times = [r.monotonic for r in feeds.requests(path)]
+        gaps = [round(later - earlier, 2) for earlier, later in itertools.pairwise(times)]
+        assert times and all(gap >= INTERVAL * (1 - JITTER) for gap in gaps), (path, gaps)
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def hold_digests(telegram: FakeTelegramThread) -> Any:
+    """From now on digest messages reach the fake server but are never answered (the sender
+    is killed with them in flight, undelivered); returns the call that lets them through."""
+    built_in = telegram.run(lambda tg: tg._handlers["sendMessage"])
+    holding = [True]
+
+    async def send_message(params: dict[str, Any]) -> Any:
+        if holding[0] and "Azerbaijan–Belarus digest</b>" in str(params.get("text")):
+            await asyncio.Event().wait()  # until the server stops: never a delivery
+        return built_in(params)
+
+    def release() -> None:
+        holding[0] = False
+
+    telegram.run(lambda tg: tg.register("sendMessage", send_message))
+    return release
+
+
+@pytest.mark.postgres
+def test_two_processes_on_postgres_one_leads_and_the_other_takes_over(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread, fresh_postgres: str
+) -> None:
+    chats = list(range(7001, 7013))
+    first = start(tmp_path, telegram, feeds, fresh_postgres)
+    second: Bot | None = None
+    try:
+        first.wait_for_log("leadership taken")
+        first.wait_for_log("poll cycle finished: 2 feeds")  # every feed once at start
+        for chat in chats:
+            ask(telegram, "/subscribe", chat_id=chat)
+        second = start(tmp_path, telegram, feeds, fresh_postgres)
+        second.wait_for_log("standing by")
+        second.wait_for_log("not fetching updates")  # one long-polling process: the leader
+
+        make_due(fresh_postgres)
+        wait_until(lambda: len(digests_by_chat(telegram, chats)) >= 3, 30, "the fan-out")
+        release = hold_digests(telegram)
+        time.sleep(1)  # the sender has marked what was delivered; the next sends hang
+        delivered_by_first = set(digests_by_chat(telegram, chats))
+        assert len(delivered_by_first) < len(chats)
+    finally:
+        first.kill()
+    killed_at = time.monotonic()
+    assert second is not None
+    try:
+        release()
+        second.wait_for_log("leadership taken", timeout=10)
+        second.wait_for_log("fetching updates (long polling)", timeout=10)
+        wait_until(lambda: set(digests_by_chat(telegram, chats)) == set(chats), 40, "all digests")
+        # it polls the feeds as they fall due, not all of them at once
+        wait_until(
+            lambda: all(r.monotonic > killed_at for p in PATHS for r in feeds.requests(p)[-1:]),
+            25,
+            "the new leader's polls",
+        )
+        assert ask(telegram, "/help", chat_id=chats[0])  # it fetches updates and answers
+        time.sleep(2)  # a duplicate would arrive now
+    finally:
+        code, _ = second.stop()
+    assert code == 0
+    taken = next(n for n, line in enumerate(second.lines) if "leadership taken" in line)
+    assert not any("poll cycle" in line for line in second.lines[:taken])  # standing by
+    counts = digests_by_chat(telegram, chats)
+    assert counts == dict.fromkeys(chats, 1)  # none lost, none twice
+    assert_polled_once_an_interval(feeds)
+
+
+def make_due(database_url: str) -> None:
+    """Move every subscription's next digest into the past, as the clock would."""
+
+    async def update() -> None:
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("UPDATE subscriptions SET next_digest_at = '2000-01-01Z'")
+        finally:
+            await connection.close()
+
+    _run(update)
+
+
+def test_two_processes_on_one_sqlite_file_poll_once(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}"
+    first = start(tmp_path, telegram, feeds, database_url)
+    second: Bot | None = None
+    try:
+        first.wait_for_log("leadership taken")
+        first.wait_for_log("poll cycle finished: 2 feeds")
+        second = start(tmp_path, telegram, feeds, database_url)
+        second.wait_for_log("standing by")
+        wait_until(lambda: cycles(first) >= 2, 2 * INTERVAL, "the feeds falling due again")
+        assert not any("poll cycle" in line for line in second.lines)
+    finally:
+        first.kill()
+    killed_at = time.monotonic()
+    assert second is not None
+    try:
+        second.wait_for_log("leadership taken", timeout=10)
+        second.wait_for_log("poll cycle finished", timeout=2 * INTERVAL)
+        assert any(r.monotonic > killed_at for r in feeds.requests())
+    finally:
+        second.stop()
+    assert_polled_once_an_interval(feeds)
+
+
+def cycles(bot: Bot) -> int:
+    return sum("poll cycle finished" in line for line in bot.lines)
