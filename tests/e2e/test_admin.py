@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -293,6 +294,42 @@ def test_broadcast_reaches_every_subscriber_once(
         assert (
             "2 messages delivered, 0 failed; 0 waiting" in telegram.sent_messages(ADMIN)[-1]["text"]
         )
+    finally:
+        code, _ = bot.stop()
+    assert code == 0
+
+
+def test_a_long_feed_list_is_split_into_valid_messages(
+    tmp_path: Path, telegram: FakeTelegramThread
+) -> None:
+    many = tmp_path / "many.yaml"
+    many.write_text(
+        "feeds:\n"
+        + "".join(
+            f"  - {{name: 'Лента {i:03} {'long name ' * 8}', "
+            f"url: 'https://feed{i}.example/rss', enabled: false}}\n"
+            for i in range(120)
+        ),
+        encoding="utf-8",
+    )
+    env = telegram.env(AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}")
+    imported = subprocess.run(
+        [AZBY, "import", str(many)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert imported.returncode == 0, imported.stderr
+    bot = start(tmp_path, telegram, "feeds: []\n")
+    try:
+        telegram.push_command(ADMIN, "/feeds")
+        telegram.wait_for_calls(
+            "sendMessage", 1, lambda c: "<b>Лента 119 " in str(c.params.get("text")), timeout=15
+        )
+        messages = [m["text"] for m in telegram.sent_messages(ADMIN)]
+        listing = "\n".join(messages)
+        assert len(messages) > 1
+        assert all(len(m.encode("utf-16-le")) // 2 <= 4096 for m in messages)
+        assert [c for c in telegram.calls("sendMessage") if not c.ok] == []
+        assert all(listing.count(f"<b>Лента {i:03} ") == 1 for i in range(120))
+        assert listing.count("— disabled · added in Telegram") == 120
     finally:
         code, _ = bot.stop()
     assert code == 0
