@@ -24,6 +24,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
@@ -212,39 +213,29 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _reply(update, [f"Not added: {shown}: {html.escape(problem)}."])
         return
     feeds = await services.store.list_feeds()
-    known = find_duplicate(feeds, urls=[url], name=name or None)
-    if known is not None:
-        await _reply(update, [_already(known)])
+    refusal = _duplicate(feeds, [url], name)
+    if refusal:
+        await _reply(update, [refusal])
         return
     now = _now()
     probe = await probe_feed(url, services.settings, services.config, now)
     if probe.error:
         await _reply(update, [f"Not added: {shown}: {html.escape(probe.error)}"])
         return
-    known = find_duplicate(
-        await services.store.list_feeds(), urls=[probe.url, probe.final_url], name=name or None
-    )
-    if known is not None:
-        await _reply(
-            update,
-            [f"Not added: {shown} leads to {html.escape(probe.final_url)}. " + _already(known)],
-        )
-        return
-    name = name or probe.title or (probe.url.split("/")[2] if "//" in probe.url else probe.url)
+    name = name or probe.title or (urlsplit(probe.url).hostname or probe.url)
     try:
-        feed = feed_config({"name": name[:200].strip(), "url": probe.url})
+        feed = feed_config({"name": name[:200], "url": probe.url})
     except ValueError as exc:
         await _reply(update, [f"Not added: {html.escape(str(exc))}"])
         return
+    refusal = _duplicate(await services.store.list_feeds(), [probe.url, probe.final_url], feed.name)
+    if refusal:
+        lead = f"{shown} leads to {html.escape(redact(probe.final_url))}. "
+        await _reply(update, [(lead if probe.final_url != url else "") + refusal])
+        return
     stored = await services.store.add_feed(feed, now)
-    if stored is None:
-        await _reply(
-            update,
-            [
-                f"Not added: a feed named {_echo(feed.name)} or with this URL exists. "
-                "Give another name: /addfeed URL name"
-            ],
-        )
+    if stored is None:  # another admin was quicker
+        await _reply(update, [f"Not added: {_echo(feed.name)} was just added. /feeds lists it."])
         return
     user = update.effective_user
     log.info("admin %s added feed %s <%s>", user.id if user else "?", feed.name, redact(feed.url))
@@ -262,11 +253,21 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-def _already(feed: FeedState) -> str:
-    return (
-        f"Already a feed: <b>{html.escape(feed.name)}</b> ({html.escape(redact(feed.url))}). "
-        "/feeds lists them."
-    )
+def _duplicate(feeds: Sequence[FeedState], urls: Sequence[str], name: str) -> str | None:
+    """Why a feed at ``urls`` called ``name`` would be a duplicate (None when it would not)."""
+    known = find_duplicate(feeds, urls=urls)
+    if known is not None:
+        return (
+            f"Already a feed: <b>{html.escape(known.name)}</b> "
+            f"({html.escape(redact(known.url))}). /feeds lists them."
+        )
+    known = find_duplicate(feeds, name=name) if name else None
+    if known is not None:
+        return (
+            f"Not added: a feed named <b>{html.escape(known.name)}</b> exists "
+            f"({html.escape(redact(known.url))}). Choose another name: /addfeed URL name"
+        )
+    return None
 
 
 async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

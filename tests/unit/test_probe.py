@@ -98,3 +98,10 @@ def test_feed_config_uses_the_feeds_yaml_rules() -> None:
     ):
         with pytest.raises(ValueError, match=re.escape(message)):
             feed_config(values)
+
+
+def test_admin_commands_cannot_be_topics() -> None:
+    from bot.config import RESERVED_TOPIC_KEYS
+    from bot.telegram.admin import ADMIN_COMMANDS
+
+    assert {name for name, _ in ADMIN_COMMANDS} <= RESERVED_TOPIC_KEYS
