@@ -242,8 +242,10 @@ class SqlStore:
             )
         with _wrapped("recording a fetch"):
             async with self._engine.begin() as conn:
-                await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
-                if error is not None:
+                result = await conn.execute(
+                    update(feeds).where(feeds.c.id == feed_id).values(**values)
+                )
+                if error is not None and result.rowcount:  # (a feed removed meanwhile: none)
                     await self._remember_error(conn, feed_id, now, error)
 
     async def _remember_error(self, conn: Any, feed_id: int, now: datetime, error: str) -> None:

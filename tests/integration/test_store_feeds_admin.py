@@ -88,6 +88,9 @@ class TestAddAndRemove:
         assert await store.remove_feed(added.id) is False
         assert await store.list_feeds() == []
         assert await store.feed_errors(added.id) == []
+        # a poll that was under way records its result for a feed that is gone: no error
+        await store.record_fetch(added.id, NOW, error="HTTP 500")
+        assert await store.feed_errors(added.id) == []
         (kept,) = [a async for a in store.iter_articles()]
         assert (kept.url, kept.feed) == ("https://gone.example/1", "")
         # the URL is free again
