@@ -222,7 +222,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if probe.error:
         await _reply(update, [f"Not added: {shown}: {html.escape(probe.error)}"])
         return
-    name = name or probe.title or (urlsplit(probe.url).hostname or probe.url)
+    name = " ".join((name or probe.title or urlsplit(probe.url).hostname or probe.url).split())
     try:
         feed = feed_config({"name": name[:200], "url": probe.url})
     except ValueError as exc:
