@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
-from xml.etree import ElementTree
 
 from bot import __version__
 from bot.config import AppConfig, ConfigError, Settings, load_config, load_settings, parse_interval
@@ -87,8 +86,19 @@ def _parser() -> argparse.ArgumentParser:
     classify.set_defaults(handler=_classify)
 
     export = commands.add_parser("export", help="print every stored article (or the feeds)")
-    export.add_argument("--format", choices=("jsonl", "opml"), default="jsonl")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "opml", "yaml"),
+        default="jsonl",
+        help="jsonl: the articles; opml or yaml: the feeds (also admin-added and disabled ones)",
+    )
     export.set_defaults(handler=_export)
+
+    import_ = commands.add_parser(
+        "import", help="add or update feeds from an OPML or YAML file (all or nothing)"
+    )
+    import_.add_argument("file", help="an OPML file or a feeds.yaml-style `feeds:` list")
+    import_.set_defaults(handler=_import)
 
     digest = commands.add_parser("digest", help="show the digest a chat would get now")
     digest.add_argument("--preview", action="store_true", required=True)
@@ -373,10 +383,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 async def _export_async(
     settings: Settings, config: AppConfig | None, fmt: str, sink: TextIO
 ) -> None:
+    from bot.feedlist import render_opml, render_yaml
+
     store = await _open(settings, config)
     try:
-        if fmt == "opml":
-            sink.write(_opml(await store.list_feeds()))
+        if fmt in ("opml", "yaml"):
+            feeds = await store.list_feeds()
+            sink.write(render_opml(feeds) if fmt == "opml" else render_yaml(feeds))
             return
         async for article in store.iter_articles():
             record = {
@@ -395,20 +408,51 @@ async def _export_async(
         await store.close()
 
 
-def _opml(feeds: Sequence[Any]) -> str:
-    root = ElementTree.Element("opml", version="2.0")
-    head = ElementTree.SubElement(root, "head")
-    ElementTree.SubElement(head, "title").text = "azby feeds"
-    body = ElementTree.SubElement(root, "body")
-    for feed in feeds:
-        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
-        if feed.language:
-            attributes["language"] = feed.language
-        if not feed.enabled:
-            attributes["azbyEnabled"] = "false"
-        ElementTree.SubElement(body, "outline", attributes)
-    ElementTree.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, "unicode") + "\n"
+# --- import ------------------------------------------------------------------------------
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.feedlist import read_feed_list
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    feeds = read_feed_list(data, path)  # every feed valid before anything is stored
+    config = load_config(settings) if settings.feeds_file.exists() else None
+    results = asyncio.run(_import_async(settings, config, feeds))
+    counts = {action: 0 for action in ("added", "updated", "skipped")}
+    for result in results:
+        counts[result.action] += 1
+        detail = f" ({result.detail})" if result.detail else ""
+        print(f"{result.action}: {result.name} <{_redact_feed_url(result.url)}>{detail}")
+    print(
+        f"{path}: {len(results)} feeds: {counts['added']} added, {counts['updated']} updated, "
+        f"{counts['skipped']} skipped."
+    )
+    return 0
+
+
+async def _import_async(settings: Settings, config: AppConfig | None, feeds: Any) -> Any:
+    store = await _open(settings, config)
+    try:
+        return await store.import_feeds(feeds, _now())
+    finally:
+        await store.close()
+
+
+def _redact_feed_url(url: str) -> str:
+    """A feed URL fit to print: a password in it is replaced."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 # --- digest ------------------------------------------------------------------------------

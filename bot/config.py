@@ -40,6 +40,8 @@ __all__ = [
     "PollSettings",
     "RetentionSettings",
     "Settings",
+    "feed_config",
+    "format_interval",
     "load_config",
     "load_feeds_file",
     "load_settings",
@@ -54,6 +56,9 @@ RESERVED_TOPIC_KEYS = frozenset(
     {
         "start", "help", "latest", "subscribe", "unsubscribe", "digest", "settings", "search",
         "time", "timezone", "frequency", "language", "previews", "topics", "alerts", "channel",
+        # admin commands (bot/telegram/admin.py)
+        "addfeed", "removefeed", "pausefeed", "resumefeed", "feeds", "feedstatus", "stats",
+        "reload", "broadcast",
     }
 )  # fmt: skip
 _TRUE = {"1", "true", "yes", "on"}
@@ -247,6 +252,40 @@ def parse_interval(value: object) -> timedelta:
     return interval
 
 
+def format_interval(interval: timedelta) -> str:
+    """The shortest ``1d2h30m15s`` spelling of an interval (what :func:`parse_interval` reads)."""
+    seconds = int(interval.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
+def feed_config(values: Mapping[str, object]) -> FeedConfig:
+    """One feed by the rules of a ``feeds:`` entry in feeds.yaml (``name``, ``url``,
+    ``language``, ``interval``, ``enabled``); a ValueError naming the key otherwise."""
+    try:
+        feed = _Feed.model_validate(dict(values))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            raise ValueError(f"unknown key `{key}`") from None
+        if error["type"] == "missing":
+            raise ValueError(f"missing required key `{key}`") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ValueError(f"{key}: {message}") from None
+    return FeedConfig(
+        name=feed.name,
+        url=feed.url,
+        language=feed.language,
+        interval=feed.interval,
+        enabled=feed.enabled,
+    )
+
+
 # --- feeds.yaml schema -------------------------------------------------------------------
 
 
@@ -267,6 +306,8 @@ class _Feed(_Strict):
         value = value.strip()
         if not value:
             raise ValueError("must not be empty")
+        if len(value) > 200 or not value.isprintable():
+            raise ValueError("must be one line of at most 200 characters")
         return value
 
     @field_validator("url")

@@ -11,11 +11,15 @@ from datetime import datetime, timedelta
 __all__ = [
     "Article",
     "ArticleKey",
+    "BotStats",
     "Chat",
     "Classification",
     "Entry",
     "Fact",
     "FeedConfig",
+    "FeedError",
+    "FeedImport",
+    "FeedReport",
     "FeedState",
     "NewArticle",
     "OutboxMessage",
@@ -58,6 +62,52 @@ class FeedState:
     paused_at: datetime | None = None
     paused_reason: str | None = None
     moved_from: str | None = None
+    source: str = "config"  # "config" (feeds.yaml) or "admin" (added from Telegram, imported)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReport:
+    """A feed with what it brought lately (``/feeds``): articles first seen in the window."""
+
+    feed: FeedState
+    items: int
+    relevant: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedError:
+    """One failed fetch of a feed, kept in a short per-feed history (``/feedstatus``)."""
+
+    at: datetime
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedImport:
+    """What importing one feed did: ``action`` is "added", "updated" or "skipped"."""
+
+    name: str
+    url: str
+    action: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BotStats:
+    """The bot at a glance (``/stats``). ``stories_per_day``: (UTC day, stories first seen
+    that day), oldest first; the delivery counts cover ``since`` up to now."""
+
+    chats: int
+    active_chats: int
+    subscribers: int
+    feeds: int
+    feeds_failing: int
+    feeds_paused: int
+    stories_per_day: tuple[tuple[str, int], ...]
+    since: datetime
+    delivered: int
+    failed: int
+    queued: int
 
 
 @dataclass(frozen=True, slots=True)

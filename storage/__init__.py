@@ -17,9 +17,13 @@ from typing import Protocol
 from bot.models import (
     Article,
     ArticleKey,
+    BotStats,
     Chat,
     Classification,
     FeedConfig,
+    FeedError,
+    FeedImport,
+    FeedReport,
     FeedState,
     NewArticle,
     OutboxMessage,
@@ -27,7 +31,10 @@ from bot.models import (
     Subscription,
 )
 
-__all__ = ["LeaderLock", "StorageError", "Store", "open_store", "redact_url"]
+__all__ = ["FEED_ERRORS_KEPT", "LeaderLock", "StorageError", "Store", "open_store", "redact_url"]
+
+FEED_ERRORS_KEPT = 20
+"""How many failed fetches of each feed the store remembers (older ones are pruned)."""
 
 
 class StorageError(Exception):
@@ -106,7 +113,49 @@ class Store(Protocol):
         caching value is kept. ``last_error`` stays as history: it is current only while
         ``last_error_at`` is later than ``last_success_at``. ``failing_since`` marks the first
         error of the current streak. ``next_fetch_at`` is when the feed is due again.
+        A failure is also added to the feed's error history (the last ``FEED_ERRORS_KEPT``).
         """
+        ...
+
+    async def add_feed(self, feed: FeedConfig, now: datetime) -> FeedState | None:
+        """Add a feed from Telegram (``source`` "admin"), due at once. None when a stored feed
+        already has its name (in any case), its URL, or moved here from that URL.
+
+        ``sync_feeds`` never disables an admin feed; if ``feeds.yaml`` later lists the same
+        URL or name, the file adopts it (it becomes a config feed, keeping its history)."""
+        ...
+
+    async def remove_feed(self, feed_id: int) -> bool:
+        """Delete a feed and its error history; its articles stay, without a feed. False when
+        there was no such feed."""
+        ...
+
+    async def set_feed_enabled(self, feed_id: int, enabled: bool) -> None:
+        """Enable or disable a feed (``sync_feeds`` overrides this for config feeds)."""
+        ...
+
+    async def feed_report(self, since: datetime) -> list[FeedReport]:
+        """Every stored feed, by name, with how many articles it stored since ``since`` (first
+        seen) and how many of those are relevant: one query, however many feeds."""
+        ...
+
+    async def feed_errors(self, feed_id: int, *, limit: int = 10) -> list[FeedError]:
+        """The feed's latest failed fetches, newest first."""
+        ...
+
+    async def import_feeds(self, feeds: Sequence[FeedConfig], now: datetime) -> list[FeedImport]:
+        """Import feeds (``azby import``) in one transaction: all of them or none.
+
+        A feed not stored yet (by URL, moved-from URL, or name in any case) is added as an
+        admin feed. A stored admin feed takes the imported name, URL, language, interval and
+        enabled flag ("updated"; "skipped" when nothing differs or the new name or URL belongs
+        to another feed). A feed from ``feeds.yaml`` is never changed ("skipped": the file
+        owns it). One result per imported feed, in input order."""
+        ...
+
+    async def stats(self, now: datetime, *, days: int = 7) -> BotStats:
+        """Chats, subscribers, feeds, stories first seen per UTC day over the last ``days``
+        days (today included), and the outbox's deliveries and failures in that window."""
         ...
 
     # --- articles ----------------------------------------------------------------------

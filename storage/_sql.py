@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    String,
+    case,
+    cast,
     delete,
     event,
     func,
@@ -24,26 +27,38 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from bot.models import (
     Article,
     ArticleKey,
+    BotStats,
     Chat,
     Classification,
     FeedConfig,
+    FeedError,
+    FeedImport,
+    FeedReport,
     FeedState,
     NewArticle,
     OutboxMessage,
     StoryItem,
     Subscription,
 )
-from storage import LeaderLock, StorageError, redact_url
+from storage import FEED_ERRORS_KEPT, LeaderLock, StorageError, redact_url
 from storage._leader import take_leader_lock
 from storage._search import search_rows
-from storage.schema import article_topics, articles, chats, feeds, outbox, subscriptions
+from storage.schema import (
+    article_topics,
+    articles,
+    chats,
+    feed_errors,
+    feeds,
+    outbox,
+    subscriptions,
+)
 
 __all__ = ["SqlStore", "upgrade"]
 
@@ -258,7 +273,25 @@ class SqlStore:
             )
         with _wrapped("recording a fetch"):
             async with self._engine.begin() as conn:
-                await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+                result = await conn.execute(
+                    update(feeds).where(feeds.c.id == feed_id).values(**values)
+                )
+                if error is not None and result.rowcount:  # (a feed removed meanwhile: none)
+                    await self._remember_error(conn, feed_id, now, error)
+
+    async def _remember_error(self, conn: Any, feed_id: int, now: datetime, error: str) -> None:
+        await conn.execute(insert(feed_errors).values(feed_id=feed_id, at=now, error=error))
+        kept = (
+            select(feed_errors.c.id)
+            .where(feed_errors.c.feed_id == feed_id)
+            .order_by(feed_errors.c.at.desc(), feed_errors.c.id.desc())
+            .limit(FEED_ERRORS_KEPT)
+        )
+        await conn.execute(
+            delete(feed_errors).where(
+                feed_errors.c.feed_id == feed_id, feed_errors.c.id.not_in(kept.scalar_subquery())
+            )
+        )
 
     async def pause_feed(self, feed_id: int, now: datetime, reason: str) -> None:
         with _wrapped("pausing a feed"):
@@ -301,6 +334,194 @@ class SqlStore:
                     .values(url=url, moved_from=old.moved_from or old.url, caching=None)
                 )
                 return True
+
+    async def add_feed(self, feed: FeedConfig, now: datetime) -> FeedState | None:
+        taken = or_(
+            feeds.c.url == feed.url,
+            feeds.c.moved_from == feed.url,
+            func.lower(feeds.c.name) == feed.name.lower(),
+        )
+        try:
+            with _wrapped("adding a feed"):
+                async with self._engine.begin() as conn:
+                    if (await conn.execute(select(feeds.c.id).where(taken))).first() is not None:
+                        return None
+                    result = await conn.execute(
+                        insert(feeds)
+                        .values(**_feed_values(feed), source="admin", error_count=0, created_at=now)
+                        .returning(feeds)
+                    )
+                    return _feed_state(result.one())
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                return None  # another process added it between the check and the insert
+            raise
+
+    async def remove_feed(self, feed_id: int) -> bool:
+        with _wrapped("removing a feed"):
+            async with self._engine.begin() as conn:
+                result = await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+                return bool(result.rowcount)
+
+    async def set_feed_enabled(self, feed_id: int, enabled: bool) -> None:
+        with _wrapped("enabling a feed" if enabled else "disabling a feed"):
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(feeds).where(feeds.c.id == feed_id).values(enabled=enabled)
+                )
+
+    async def feed_report(self, since: datetime) -> list[FeedReport]:
+        counts = (
+            select(
+                articles.c.feed_id,
+                func.count().label("n_items"),
+                func.sum(case((articles.c.relevant.is_(True), 1), else_=0)).label("n_relevant"),
+            )
+            .where(articles.c.fetched_at >= since)
+            .group_by(articles.c.feed_id)
+            .subquery()
+        )
+        query = (
+            select(
+                feeds,
+                func.coalesce(counts.c.n_items, 0).label("recent_items"),
+                func.coalesce(counts.c.n_relevant, 0).label("recent_relevant"),
+            )
+            .outerjoin(counts, counts.c.feed_id == feeds.c.id)
+            .order_by(feeds.c.name)
+        )
+        with _wrapped("reporting on feeds"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [
+            FeedReport(_feed_state(row), int(row.recent_items), int(row.recent_relevant))
+            for row in rows
+        ]
+
+    async def feed_errors(self, feed_id: int, *, limit: int = 10) -> list[FeedError]:
+        query = (
+            select(feed_errors.c.at, feed_errors.c.error)
+            .where(feed_errors.c.feed_id == feed_id)
+            .order_by(feed_errors.c.at.desc(), feed_errors.c.id.desc())
+            .limit(limit)
+        )
+        with _wrapped("reading a feed's errors"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return [FeedError(row.at, row.error) for row in rows]
+
+    async def import_feeds(self, feeds_: Sequence[FeedConfig], now: datetime) -> list[FeedImport]:
+        results: list[FeedImport] = []
+        with _wrapped("importing feeds"):
+            async with self._engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SYNC_LOCK})")
+                stored = {row.id: row for row in (await conn.execute(select(feeds))).all()}
+                for feed in feeds_:
+                    results.append(await self._import_one(conn, stored, feed, now))
+        return results
+
+    async def _import_one(
+        self, conn: Any, stored: dict[int, Any], feed: FeedConfig, now: datetime
+    ) -> FeedImport:
+        def holder(url: str | None = None, name: str | None = None) -> Any:
+            return next(
+                (
+                    row
+                    for row in stored.values()
+                    if (url is not None and url in (row.url, row.moved_from))
+                    or (name is not None and row.name.lower() == name.lower())
+                ),
+                None,
+            )
+
+        row = holder(url=feed.url) or holder(name=feed.name)
+        if row is None:
+            result = await conn.execute(
+                insert(feeds)
+                .values(**_feed_values(feed), source="admin", error_count=0, created_at=now)
+                .returning(feeds)
+            )
+            added = result.one()
+            stored[added.id] = added
+            return FeedImport(feed.name, feed.url, "added")
+        values = _feed_values(feed)
+        if feed.url in (row.url, row.moved_from):
+            del values["url"]  # the same feed, perhaps moved on by a redirect: keep where it went
+        changed = [key for key, value in values.items() if getattr(row, key) != value]
+        if not changed:
+            return FeedImport(feed.name, feed.url, "skipped", "unchanged")
+        if row.source != "admin":
+            return FeedImport(
+                feed.name, feed.url, "skipped", "listed in feeds.yaml: change it there"
+            )
+        other = holder(name=feed.name)
+        if other is not None and other.id != row.id:
+            return FeedImport(
+                feed.name, feed.url, "skipped", f"the name belongs to another feed ({other.url})"
+            )
+        if "url" in values:
+            other = holder(url=feed.url)
+            if other is not None and other.id != row.id:
+                return FeedImport(
+                    feed.name, feed.url, "skipped", f"the URL belongs to feed {other.name}"
+                )
+            values.update(caching=None, moved_from=None)
+        result = await conn.execute(
+            update(feeds).where(feeds.c.id == row.id).values(**values).returning(feeds)
+        )
+        stored[row.id] = result.one()
+        names = {"interval_seconds": "interval"}
+        detail = ", ".join(names.get(key, key) for key in changed)
+        return FeedImport(feed.name, feed.url, "updated", detail)
+
+    async def stats(self, now: datetime, *, days: int = 7) -> BotStats:
+        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = today - timedelta(days=days - 1)
+        story = func.coalesce(articles.c.cluster, cast(articles.c.id, String))
+        first_seen = (
+            select(func.min(articles.c.fetched_at).label("at"))
+            .where(
+                articles.c.relevant.is_(True),
+                articles.c.backlog.is_(False),
+                articles.c.fetched_at >= since,
+            )
+            .group_by(story)
+        )
+
+        def count(table: Any, *where: ColumnElement[bool]) -> Any:
+            return select(func.count()).select_from(table).where(*where)
+
+        subscribed = subscriptions.join(chats, chats.c.id == subscriptions.c.chat_id)
+        queries = {
+            "chats": count(chats),
+            "active_chats": count(chats, chats.c.active.is_(True)),
+            "subscribers": count(subscribed, chats.c.active.is_(True)),
+            "feeds": count(feeds),
+            "feeds_failing": count(
+                feeds,
+                feeds.c.enabled.is_(True),
+                feeds.c.paused_at.is_(None),
+                feeds.c.failing_since.is_not(None),
+            ),
+            "feeds_paused": count(feeds, feeds.c.paused_at.is_not(None)),
+            "delivered": count(outbox, outbox.c.status == "sent", outbox.c.sent_at >= since),
+            "failed": count(outbox, outbox.c.status == "dropped", outbox.c.created_at >= since),
+            "queued": count(outbox, outbox.c.status.in_(("pending", "sending"))),
+        }
+        with _wrapped("counting for stats"):
+            async with self._engine.connect() as conn:
+                numbers = {
+                    key: int((await conn.execute(query)).scalar_one())
+                    for key, query in queries.items()
+                }
+                firsts = (await conn.execute(first_seen)).scalars().all()
+        per_day = {(since + timedelta(days=i)).date().isoformat(): 0 for i in range(days)}
+        for at in firsts:
+            day = at.astimezone(UTC).date().isoformat()
+            if day in per_day:
+                per_day[day] += 1
+        return BotStats(**numbers, stories_per_day=tuple(per_day.items()), since=since)
 
     # --- articles ----------------------------------------------------------------------
 
@@ -1004,7 +1225,18 @@ def _feed_state(row: Row[Any]) -> FeedState:
         paused_at=row.paused_at,
         paused_reason=row.paused_reason,
         moved_from=row.moved_from,
+        source=row.source,
     )
+
+
+def _feed_values(feed: FeedConfig) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "url": feed.url,
+        "language": feed.language,
+        "interval_seconds": int(feed.interval.total_seconds()),
+        "enabled": feed.enabled,
+    }
 
 
 def _article(row: Row[Any], topics: Sequence[str]) -> Article:

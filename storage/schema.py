@@ -33,6 +33,7 @@ __all__ = [
     "article_topics",
     "articles",
     "chats",
+    "feed_errors",
     "feeds",
     "metadata",
     "outbox",
@@ -104,6 +105,17 @@ feeds = Table(
     Column("paused_reason", Text),
     # the configured URL when a permanent redirect moved the feed to ``url``
     Column("moved_from", Text),
+)
+
+# the last few failed fetches of each feed, newest kept (``/feedstatus``)
+feed_errors = Table(
+    "feed_errors",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("feed_id", _Id, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=False),
+    Index("ix_feed_errors_feed_id_at", "feed_id", "at"),
 )
 
 articles = Table(

@@ -24,7 +24,7 @@ from bot.jobs import digest_tick, poll_job, retention_job, send_job
 from bot.leader import LEADER_EVERY, Leader, leader_tick
 from bot.metrics import Metrics
 from bot.poll import poll_client, summariser_for
-from bot.telegram import handlers, search
+from bot.telegram import admin, handlers, search
 from bot.telegram import settings as settings_ui
 from bot.telegram.runner import CountingRateLimiter
 from bot.web import Webhook
@@ -78,9 +78,11 @@ def build_application(settings: Settings, config: AppConfig, token: str) -> Appl
         application.add_handler(CommandHandler(name, callback, anywhere))
     application.add_handler(CommandHandler("search", search.search))
     application.add_handler(CallbackQueryHandler(search.more_results, search.CALLBACK_PATTERN))
-    if config.topics:
-        keys = [t.key for t in config.topics]
-        application.add_handler(CommandHandler(keys, handlers.topic_command))
+    admin.register(application)
+    # /reload swaps its commands when feeds.yaml adds or drops topics
+    topic_handler = CommandHandler([t.key for t in config.topics], handlers.topic_command)
+    application.bot_data["topic_handler"] = topic_handler
+    application.add_handler(topic_handler)
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_error_handler(_on_error)
     return application
@@ -116,6 +118,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     jobs.run_repeating(send_job, interval=SEND_EVERY, first=1, name="sender")
     prune = leader.only(retention_job)
     jobs.run_repeating(prune, interval=RETENTION_EVERY, first=120, name="retention")
+    await admin.on_start(application)  # the admins' command menus; /reload on SIGHUP
     log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
 
 

@@ -1,0 +1,49 @@
+"""Admin notices end to end: a feed that keeps failing is paused by the real ``azby run``, and
+the admin hears of it once, through the outbox and the sender."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.fake_telegram import FakeTelegramThread
+from tests.auxil.feed_server import FeedServerThread
+
+ADMIN = 777
+
+
+def test_a_paused_feed_is_told_to_the_admin_once(
+    tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread
+) -> None:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        "feeds:\n"
+        f"  - {{name: Down & Out, url: '{feeds.url('/down/rss')}', interval: 10s}}\n"
+        "poll: {pause_after: 10s, max_backoff: 10s}\n",
+        encoding="utf-8",
+    )
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+        AZBY_ADMIN_IDS=str(ADMIN),
+    )
+    bot = Bot([AZBY, "run"], env)
+    try:
+        bot.wait_for_log("azby started")
+        call = telegram.wait_for_call(
+            "sendMessage",
+            lambda c: c.params.get("chat_id") == ADMIN and "was paused" in str(c.params["text"]),
+            timeout=60,
+        )
+        text = str(call.params["text"])
+        assert text.startswith("⏸ Feed <b>Down &amp; Out</b> was paused")
+        assert "HTTP 500" in text and "/resumefeed Down &amp; Out" in text
+        bot.wait_for_log("feed Down & Out paused")
+        time.sleep(12)  # more cycles pass: the same pause is not told twice
+        told = [m for m in telegram.sent_messages(ADMIN) if "was paused" in str(m["text"])]
+        assert len(told) == 1
+    finally:
+        assert bot.stop()[0] == 0
