@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -64,9 +65,10 @@ def _postgres_problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A PostgreSQL database of its own for this test session (dropped at the end)."""
+@contextlib.contextmanager
+def temporary_postgres_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped at the end; skipped with the reason when no
+    server answers (failed instead under AZBY_REQUIRE_POSTGRES=1, as CI sets)."""
     problem = _postgres_problem()
     if problem is not None:
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({problem})"
@@ -76,7 +78,7 @@ def postgres_database() -> Iterator[str]:
     import asyncpg
 
     admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"azby_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
         connection = await asyncpg.connect(admin_dsn)
@@ -91,6 +93,13 @@ def postgres_database() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         _run(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test session (dropped at the end)."""
+    with temporary_postgres_database("azby_test") as url:
+        yield url
 
 
 async def _reset_postgres(url: str) -> None:

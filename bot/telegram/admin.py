@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
@@ -35,7 +34,7 @@ from bot.config import AppConfig, ConfigError, feed_config, format_interval, loa
 from bot.jobs import poll_job
 from bot.models import FeedConfig, FeedReport, FeedState
 from bot.probe import find_duplicate, probe_feed, redact, url_problem
-from bot.telegram.handlers import BASIC_COMMANDS, NO_PREVIEW, Services, _echo, _services
+from bot.telegram.handlers import BASIC_COMMANDS, Services, _echo, _services, reply
 from bot.telegram.render import pack_messages, utf16_len
 from storage import StorageError
 
@@ -75,14 +74,6 @@ def _when(at: datetime | None) -> str:
     return f"{at:%d %b %H:%M} UTC" if at else "never"
 
 
-async def _reply(update: Update, messages: Sequence[str]) -> None:
-    message = update.effective_message
-    if message is None:
-        return
-    for body in messages:
-        await message.reply_text(body, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
-
-
 def _admin_only(name: str, callback: Callback) -> Callback:
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, chat = update.effective_user, update.effective_chat
@@ -93,7 +84,7 @@ def _admin_only(name: str, callback: Callback) -> Callback:
                 user.id if user else "unknown",
                 chat.id if chat else "unknown",
             )
-            await _reply(update, [f"Sorry, /{name} is only for the bot's admins: not allowed."])
+            await reply(update, [f"Sorry, /{name} is only for the bot's admins: not allowed."])
             return
         await callback(update, context)
 
@@ -163,7 +154,7 @@ async def _feed_named(
 ) -> FeedState | None:
     """The stored feed called ``name`` (any case); None after telling the admin why not."""
     if not name:
-        await _reply(update, [f"Usage: /{command} NAME (as /feeds shows it)."])
+        await reply(update, [f"Usage: /{command} NAME (as /feeds shows it)."])
         return None
     feeds = await services.store.list_feeds()
     found = next((f for f in feeds if f.name.lower() == name.lower()), None)
@@ -171,7 +162,7 @@ async def _feed_named(
         hint = ""
         if close := _closest(name, [f.name for f in feeds]):
             hint = f" Did you mean {html.escape(close)}?"
-        await _reply(update, [f"No feed named {_echo(name)}.{hint} /feeds lists them."])
+        await reply(update, [f"No feed named {_echo(name)}.{hint} /feeds lists them."])
     return found
 
 
@@ -198,7 +189,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     args = list(context.args or ())
     if not args:
-        await _reply(
+        await reply(
             update,
             [
                 "Usage: /addfeed URL [name], e.g. /addfeed https://en.trend.az/rss Trend\n"
@@ -210,39 +201,39 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     shown = html.escape(redact(url))
     problem = url_problem(url)
     if problem is not None:
-        await _reply(update, [f"Not added: {shown}: {html.escape(problem)}."])
+        await reply(update, [f"Not added: {shown}: {html.escape(problem)}."])
         return
     feeds = await services.store.list_feeds()
     refusal = _duplicate(feeds, [url], name)
     if refusal:
-        await _reply(update, [refusal])
+        await reply(update, [refusal])
         return
     now = _now()
     probe = await probe_feed(url, services.settings, services.config, now)
     if probe.error:
-        await _reply(update, [f"Not added: {shown}: {html.escape(probe.error)}"])
+        await reply(update, [f"Not added: {shown}: {html.escape(probe.error)}"])
         return
     name = " ".join((name or probe.title or urlsplit(probe.url).hostname or probe.url).split())
     try:
         feed = feed_config({"name": name[:200], "url": probe.url})
     except ValueError as exc:
-        await _reply(update, [f"Not added: {html.escape(str(exc))}"])
+        await reply(update, [f"Not added: {html.escape(str(exc))}"])
         return
     refusal = _duplicate(await services.store.list_feeds(), [probe.url, probe.final_url], feed.name)
     if refusal:
         lead = f"{shown} leads to {html.escape(redact(probe.final_url))}. "
-        await _reply(update, [(lead if probe.final_url != url else "") + refusal])
+        await reply(update, [(lead if probe.final_url != url else "") + refusal])
         return
     stored = await services.store.add_feed(feed, now)
     if stored is None:  # another admin was quicker
-        await _reply(update, [f"Not added: {_echo(feed.name)} was just added. /feeds lists it."])
+        await reply(update, [f"Not added: {_echo(feed.name)} was just added. /feeds lists it."])
         return
     user = update.effective_user
     log.info("admin %s added feed %s <%s>", user.id if user else "?", feed.name, redact(feed.url))
     if context.job_queue is not None:  # a new feed is due: poll it now, not at the next tick
         context.job_queue.run_once(poll_job, when=0, name="poll-added-feed")
     none = " None of its current items is about Azerbaijan–Belarus." if not probe.relevant else ""
-    await _reply(
+    await reply(
         update,
         [
             f"Added <b>{html.escape(feed.name)}</b> ({html.escape(redact(feed.url))}): "
@@ -278,7 +269,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     name = html.escape(feed.name)
     if _in_feeds_yaml(services.config, feed):
-        await _reply(
+        await reply(
             update,
             [
                 f"<b>{name}</b> is listed in feeds.yaml: remove it there and /reload "
@@ -287,7 +278,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         )
         return
     await services.store.remove_feed(feed.id)
-    await _reply(update, [f"Removed <b>{name}</b>. Its stored stories stay."])
+    await reply(update, [f"Removed <b>{name}</b>. Its stored stories stay."])
 
 
 async def pausefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -299,16 +290,16 @@ async def pausefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     name = html.escape(feed.name)
     if feed.paused_at is not None:
         reason = html.escape(feed.paused_reason or "")
-        await _reply(
+        await reply(
             update, [f"<b>{name}</b> is already paused since {_when(feed.paused_at)}: {reason}"]
         )
         return
     if not feed.enabled:
-        await _reply(update, [f"<b>{name}</b> is disabled: it is not polled anyway."])
+        await reply(update, [f"<b>{name}</b> is disabled: it is not polled anyway."])
         return
     user = update.effective_user
     await services.store.pause_feed(feed.id, _now(), f"paused by admin {user.id if user else '?'}")
-    await _reply(update, [f"Paused <b>{name}</b>: not polled until /resumefeed {name}."])
+    await reply(update, [f"Paused <b>{name}</b>: not polled until /resumefeed {name}."])
 
 
 async def resumefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -320,17 +311,17 @@ async def resumefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     name = html.escape(feed.name)
     if not feed.enabled:
         if feed.source == "config":
-            await _reply(
+            await reply(
                 update,
                 [f"<b>{name}</b> is disabled in feeds.yaml: set enabled: true there and /reload."],
             )
             return
         await services.store.set_feed_enabled(feed.id, True)
     elif feed.paused_at is None:
-        await _reply(update, [f"<b>{name}</b> is not paused."])
+        await reply(update, [f"<b>{name}</b> is not paused."])
         return
     await services.store.resume_feed(feed.id, _now())
-    await _reply(update, [f"Resumed <b>{name}</b>: polled within a minute."])
+    await reply(update, [f"Resumed <b>{name}</b>: polled within a minute."])
 
 
 def _status(feed: FeedState) -> str:
@@ -351,7 +342,7 @@ async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     services = _services(context)
     reports = await services.store.feed_report(_now() - timedelta(days=REPORT_DAYS))
     if not reports:
-        await _reply(update, ["No feeds yet: add them to feeds.yaml or with /addfeed URL."])
+        await reply(update, ["No feeds yet: add them to feeds.yaml or with /addfeed URL."])
         return
     blocks = [_feed_block(report) for report in reports]
     failing = sum(1 for r in reports if r.feed.failing_since is not None)
@@ -359,7 +350,7 @@ async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         f"<b>Feeds: {len(reports)}</b> ({failing} failing); items and relevant ones "
         f"first seen in the last {REPORT_DAYS} days"
     )
-    await _reply(update, pack_messages(header, blocks))
+    await reply(update, pack_messages(header, blocks))
 
 
 def _feed_block(report: FeedReport) -> str:
@@ -398,7 +389,7 @@ async def feedstatus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         lines += [f"{_when(e.at)} — {html.escape(e.error[:300])}" for e in errors]
     else:
         lines.append("\nNo errors recorded.")
-    await _reply(update, pack_messages("", ["\n".join(lines)]))
+    await reply(update, pack_messages("", ["\n".join(lines)]))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -406,7 +397,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     numbers = await services.store.stats(_now(), days=REPORT_DAYS)
     days = "\n".join(f"  {day}: {count}" for day, count in numbers.stories_per_day)
-    await _reply(
+    await reply(
         update,
         [
             "<b>azby stats</b>\n"
@@ -505,17 +496,17 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         summary = await reload_config(context.application)
     except ConfigError as exc:
         log.error("/reload: feeds.yaml not reloaded, the old config stays: %s", exc)
-        await _reply(
+        await reply(
             update,
             [f"Not reloaded, the old config stays:\n<code>{html.escape(str(exc))}</code>"],
         )
         return
     except StorageError as exc:
         log.error("/reload: %s", exc)
-        await _reply(update, [f"Not reloaded, the old config stays: {html.escape(str(exc))}"])
+        await reply(update, [f"Not reloaded, the old config stays: {html.escape(str(exc))}"])
         return
     log.info("/reload: %s", summary)
-    await _reply(update, [html.escape(summary)])
+    await reply(update, [html.escape(summary)])
 
 
 async def _reload_on_signal(application: Application) -> None:  # type: ignore[type-arg]
@@ -551,10 +542,10 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     body = _COMMAND.sub("", message.text_html, count=1).strip()
     if not body:
-        await _reply(update, ["Usage: /broadcast TEXT — sent to every subscriber."])
+        await reply(update, ["Usage: /broadcast TEXT — sent to every subscriber."])
         return
     if utf16_len(body) > BROADCAST_LIMIT:
-        await _reply(
+        await reply(
             update,
             [f"Too long for one message ({utf16_len(body)} > {BROADCAST_LIMIT} characters): "
              "split it into several /broadcast commands."],
@@ -583,7 +574,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         len(subscribers),
     )
     if subscribers and not queued:
-        await _reply(
+        await reply(
             update,
             [f"Already queued today for all {len(subscribers)} subscribers: nothing is sent "
              "twice. To send it again today, change the wording."],
@@ -591,4 +582,4 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     again = len(subscribers) - queued
     note = f" ({again} already had it today)" if again else ""
-    await _reply(update, [f"Broadcast queued for {queued} subscribers{note}."])
+    await reply(update, [f"Broadcast queued for {queued} subscribers{note}."])

@@ -74,7 +74,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _reply(update: Update, messages: list[str]) -> None:
+async def reply(update: Update, messages: Sequence[str]) -> None:
+    """Answer in the update's chat: each message as Telegram HTML, without link previews."""
     message = update.effective_message
     if message is None:
         return
@@ -111,7 +112,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"By topic: {topics}\n"
         "/help — every command"
     )
-    await _reply(update, [text + await _no_sources_note(services)])
+    await reply(update, [text + await _no_sources_note(services)])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,7 +120,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = _services(context)
     lines = [f"/{name} — {html.escape(description)}" for name, description in BASIC_COMMANDS]
     lines += [f"/{t.key} — {html.escape(t.description or t.title)}" for t in services.config.topics]
-    await _reply(update, ["<b>Commands</b>\n" + "\n".join(lines)])
+    await reply(update, ["<b>Commands</b>\n" + "\n".join(lines)])
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,9 +130,9 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     stories = group_stories(articles)[:STORIES_PER_ANSWER]
     if not stories:
         text = "No Azerbaijan–Belarus stories stored yet. They appear after the next poll."
-        await _reply(update, [text + await _no_sources_note(services)])
+        await reply(update, [text + await _no_sources_note(services)])
         return
-    await _reply(update, render_stories("Latest Azerbaijan–Belarus stories", stories))
+    await reply(update, render_stories("Latest Azerbaijan–Belarus stories", stories))
 
 
 async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -151,10 +152,10 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         text = (
             f"No {html.escape(topic.title.lower())} stories yet. /latest shows the newest of all."
         )
-        await _reply(update, [text + await _no_sources_note(services)])
+        await reply(update, [text + await _no_sources_note(services)])
         return
     lead = trade_figure(articles) if key == "trade" else None
-    await _reply(update, render_stories(f"{topic.title}: latest stories", stories, lead))
+    await reply(update, render_stories(f"{topic.title}: latest stories", stories, lead))
 
 
 def trade_figure(articles: Sequence[Article]) -> str | None:
@@ -195,7 +196,7 @@ async def _may_configure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if await is_chat_admin(update, context):
         return True
     language = await chat_language(update, context)
-    await _reply(update, [text("admins_only", language)])
+    await reply(update, [text("admins_only", language)])
     return False
 
 
@@ -218,7 +219,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     unknown = [key for key in wanted if services.config.topic(key) is None]
     if unknown:
         keys = " ".join(t.key for t in services.config.topics)
-        await _reply(
+        await reply(
             update,
             [f"Unknown topic {_echo(unknown[0])}. Topics: {html.escape(keys)}"],
         )
@@ -238,7 +239,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     created = await services.store.subscribe(subscription, now)
     scope = ", ".join(subscription.topics) if subscription.topics else "all topics"
     verb = "Subscribed" if created else "Subscription updated"
-    await _reply(
+    await reply(
         update,
         [
             f"{verb}: a daily digest at {subscription.time_of_day} "
@@ -266,7 +267,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if removed
         else "This chat has no subscription. /subscribe starts a daily digest."
     )
-    await _reply(update, [text])
+    await reply(update, [text])
 
 
 async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -293,11 +294,11 @@ async def digest_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         services, DigestPool(articles), since, now, subscription, stored_chat, skip_empty=True
     )
     if not messages:
-        await _reply(
+        await reply(
             update, [f"No new stories since {since:%d %b %H:%M} UTC. /latest shows the newest."]
         )
         return
-    await _reply(update, messages)
+    await reply(update, messages)
 
 
 def digest_start(services: Services, subscription: Subscription | None, now: datetime) -> datetime:
@@ -345,7 +346,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     services = _services(context)
     topics = " ".join(f"/{t.key}" for t in services.config.topics)
-    await _reply(
+    await reply(
         update,
         [
             f"I don't know {_echo(command)}. Try /latest, a topic ({topics}), "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import pytest
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.conftest import POSTGRES_URL, _postgres_problem, _run
+from tests.conftest import _run, temporary_postgres_database
 from tests.e2e.test_bot import ask
 from tests.e2e.test_delivery import digests_by_chat
 
@@ -29,27 +27,8 @@ PATHS = ("/trend/rss", "/belta/rss")
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """A PostgreSQL database of this test's own (dropped at the end)."""
-    problem = _postgres_problem()
-    if problem is not None:
-        reason = f"PostgreSQL is not reachable at {POSTGRES_URL} ({problem})"
-        if os.environ.get("AZBY_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"azby_e2e_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    _run(lambda: admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-    finally:
-        _run(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_postgres_database("azby_e2e") as url:
+        yield url
 
 
 def start(
