@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -173,6 +174,13 @@ async def _open(settings: Settings, config: AppConfig | None) -> Any:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     _redact_logs(token)
+    try:
+        return _run_bot(args, settings, token)
+    except ConfigError as exc:  # a webhook URL Telegram refused may hold the token in its path
+        raise ConfigError(str(exc).replace(token, "<token>")) from None
+
+
+def _run_bot(args: argparse.Namespace, settings: Settings, token: str) -> int:
     webhook = None
     if args.webhook is not None:
         from bot.web import Webhook
@@ -185,6 +193,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.telegram.app import run_bot
 
+    # SIGHUP re-reads feeds.yaml once the bot is up (bot.telegram.admin); until then a
+    # `systemctl reload` must not end the process (SIGHUP's default action)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         run_bot(settings, config, token, webhook=webhook)
     except InvalidToken:

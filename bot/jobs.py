@@ -246,13 +246,16 @@ async def send_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         metrics.job_ran("sender")
     try:
         report = await sender.drain(max_seconds=SEND_MAX_SECONDS)
-        if report.failed:
-            await queue_delivery_notice(context.bot_data["services"], datetime.now(UTC))
     except StorageError as exc:
         log.error("sender: %s", exc)
         return
     if metrics is not None:
         metrics.observe_send(report)
+    if report.failed:
+        try:
+            await queue_delivery_notice(context.bot_data["services"], datetime.now(UTC))
+        except StorageError as exc:
+            log.error("delivery notice: %s", exc)
     if report.sent or report.deferred or report.dropped:
         log.info(
             "sender: %d sent, %d deferred (%d rate-limited), %d dropped",

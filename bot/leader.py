@@ -110,7 +110,7 @@ async def follow_updates(
     A webhook is left alone: there every process serves what reaches it."""
     polling: dict[str, Any] | None = application.bot_data.get("long_polling")
     updater = application.updater
-    if polling is None or updater is None:
+    if polling is None or updater is None or application.bot_data.get("stopping"):
         return
     if leading and not updater.running:
         await updater.start_polling(**polling)

@@ -231,7 +231,9 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     log.info("admin %s added feed %s <%s>", user.id if user else "?", feed.name, redact(feed.url))
     if context.job_queue is not None:  # a new feed is due: poll it now, not at the next tick
-        context.job_queue.run_once(poll_job, when=0, name="poll-added-feed")
+        leader = context.bot_data.get("leader")
+        job = poll_job if leader is None else leader.only(poll_job)
+        context.job_queue.run_once(job, when=0, name="poll-added-feed")
     none = " None of its current items is about Azerbaijan–Belarus." if not probe.relevant else ""
     await reply(
         update,
@@ -485,6 +487,7 @@ def _changes(old: AppConfig, new: AppConfig) -> str:
         if differs
     ]  # fmt: skip
     line = f"Reloaded {new.path}: " + "; ".join(parts) + "."
+    line += " (This process: with several processes, send SIGHUP to each.)"
     if later:
         line += f" Changes to {', '.join(later)} take effect at the next restart."
     return line

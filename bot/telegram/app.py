@@ -112,8 +112,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     jobs.run_repeating(poll_due, interval=POLL_CHECK_EVERY, first=POLL_CHECK_EVERY, name="poll")
     tick = leader.only(digest_tick)
     jobs.run_repeating(tick, interval=config.digest.check_every, first=5, name="digest-tick")
+
+    async def may_send() -> bool:  # the leader sends, and stops claiming once stopping
+        return not application.bot_data.get("stopping") and await leader.check()
+
     application.bot_data["sender"] = Sender(
-        store, application.bot, config.delivery, may_claim=leader.check
+        store, application.bot, config.delivery, may_claim=may_send
     )
     jobs.run_repeating(send_job, interval=SEND_EVERY, first=1, name="sender")
     prune = leader.only(retention_job)
@@ -161,9 +165,6 @@ def run_bot(
     if webhook is None:
         polling: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES}
         application.bot_data["long_polling"] = polling  # only the leader polls (bot.leader)
-        if settings.http_port is None:
-            application.run_polling(**polling)
-            return
     from bot.telegram.runner import serve
 
     asyncio.run(serve(application, settings, webhook))

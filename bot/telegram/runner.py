@@ -8,7 +8,10 @@ puts each update on ``application.update_queue``. The steps and their order are 
 in reverse; post_stop, shutdown, post_shutdown), with the server started after post_init (the
 store is open) and stopped first (no update is accepted that would not be handled).
 
-Without ``AZBY_HTTP_PORT`` and ``--webhook`` none of this runs: ``run_polling`` as always.
+Every ``azby run`` goes through here (with neither ``AZBY_HTTP_PORT`` nor ``--webhook`` the
+HTTP server is simply not started), so that the shutdown can say it is stopping before the
+updater stops: the leader tick (``bot.leader``) would otherwise start long polling again
+while queued updates and running jobs are finished, and the sender stops claiming.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from bot.config import ConfigError, Settings
 from bot.metrics import Metrics
 from bot.web import DEFAULT_WEBHOOK_PORT, Webhook, WebhookRoute, WebServer
 
-__all__ = ["CountingRateLimiter", "serve"]
+__all__ = ["CountingRateLimiter", "serve", "stopping"]
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +79,15 @@ async def serve(
             put=application.update_queue.put,
         )
     port = settings.http_port
-    server = WebServer(
-        settings.http_host,
-        DEFAULT_WEBHOOK_PORT if port is None else port,
-        metrics,
-        store=lambda: getattr(application.bot_data.get("services"), "store", None),
-        webhook=route,
-    )
+    server = None
+    if port is not None or webhook is not None:
+        server = WebServer(
+            settings.http_host,
+            DEFAULT_WEBHOOK_PORT if port is None else port,
+            metrics,
+            store=lambda: getattr(application.bot_data.get("services"), "store", None),
+            webhook=route,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in _STOP_SIGNALS:
@@ -91,10 +96,12 @@ async def serve(
         await application.initialize()
         if application.post_init:
             await application.post_init(application)
-        await server.start()
-        if webhook is None:
+        if server is not None:
+            await server.start()
+        leader = application.bot_data.get("leader")
+        if webhook is None and (leader is None or leader.leading):
             assert application.updater is not None
-            # only the leader fetches updates (bot.leader stops a standby's at its first tick)
+            # only the leader fetches updates (a standby starts when it takes over)
             await application.updater.start_polling(**application.bot_data["long_polling"])
         await application.start()
         if webhook is not None:
@@ -104,7 +111,9 @@ async def serve(
     finally:
         for sig in _STOP_SIGNALS:
             loop.remove_signal_handler(sig)
-        await server.stop()
+        stopping(application)
+        if server is not None:
+            await server.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
@@ -114,6 +123,15 @@ async def serve(
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+def stopping(application: Application) -> None:  # type: ignore[type-arg]
+    """Say the process is stopping: no more leader ticks (which would restart long polling),
+    no more outbox claims (``bot_data["stopping"]``); what runs now finishes."""
+    application.bot_data["stopping"] = True
+    if application.job_queue is not None:
+        for job in application.job_queue.get_jobs_by_name("leader"):
+            job.schedule_removal()
 
 
 async def _set_webhook(application: Application, webhook: Webhook) -> None:  # type: ignore[type-arg]

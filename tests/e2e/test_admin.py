@@ -228,7 +228,8 @@ def test_reload_swaps_the_config_or_keeps_the_old_one(
         )
         assert ask(telegram, "/reload", ADMIN) == (
             f"Reloaded {feeds_file}: 2 feeds (1 added, 0 removed, 0 changed); "
-            "10 topics (new: /shipping); gone: /culture."
+            "10 topics (new: /shipping); gone: /culture. "
+            "(This process: with several processes, send SIGHUP to each.)"
         )
         assert "No shipping stories yet" in ask(telegram, "/shipping", ADMIN)
         assert "I don't know /culture" in ask(telegram, "/culture", ADMIN)

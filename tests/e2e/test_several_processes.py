@@ -105,7 +105,9 @@ def test_two_processes_on_postgres_one_leads_and_the_other_takes_over(
             ask(telegram, "/subscribe", chat_id=chat)
         second = start(tmp_path, telegram, feeds, fresh_postgres)
         second.wait_for_log("standing by")
-        second.wait_for_log("not fetching updates")  # one long-polling process: the leader
+        second.wait_for_log("Application started")
+        time.sleep(2.5)  # a leader tick: one long-polling process, the leader, even at start
+        assert not any("fetching updates" in line for line in second.lines)
 
         make_due(fresh_postgres)
         wait_until(lambda: len(digests_by_chat(telegram, chats)) >= 3, 30, "the fan-out")
@@ -182,3 +184,40 @@ def test_two_processes_on_one_sqlite_file_poll_once(
 
 def cycles(bot: Bot) -> int:
     return sum("poll cycle finished" in line for line in bot.lines)
+
+
+def test_a_stop_while_an_answer_is_on_its_way_is_clean(
+    tmp_path: Path, telegram: FakeTelegramThread
+) -> None:
+    """SIGTERM while a handler waits for Telegram: the leader tick must not start long polling
+    again while the running work finishes; the process stops cleanly (exit 0, store closed,
+    leadership released) and confirms no update it will not handle."""
+    slow = {"on": False}
+
+    async def send_message(params: dict[str, Any]) -> dict[str, Any]:
+        if slow["on"]:
+            await asyncio.sleep(3.5)  # an answer that takes a while (under the 5 s timeout)
+        chat = {"id": int(params["chat_id"]), "type": "private"}
+        return {"message_id": 1, "date": 0, "chat": chat, "text": params.get("text", "")}
+
+    telegram.run(lambda fake: fake.register("sendMessage", send_message))
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
+    env = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(tmp_path / "feeds.yaml"),
+    )
+    bot = Bot([AZBY, "run"], env)
+    bot.wait_for_log("azby started")
+    time.sleep(2.5)  # a leader tick or two
+    slow["on"] = True
+    telegram.push_command(42, "/start")
+    time.sleep(1)  # the handler now waits for its answer to be sent
+    code, _ = bot.stop(timeout=30)
+    log = "\n".join(bot.lines)
+    assert code == 0, log[-3000:]
+    stopping = next(i for i, line in enumerate(bot.lines) if "Application is stopping" in line)
+    assert not any("fetching updates" in line for line in bot.lines[stopping:]), log[-3000:]
+    assert "leadership released" in log and "azby stopped" in log
+    assert "Traceback" not in log, log[-4000:]
+    assert len(telegram.sent_messages(42)) == 1  # the answer under way was finished
