@@ -28,7 +28,6 @@ Same constructor and semantics as ``HTTPXRequest`` where aiohttp allows:
 
 from __future__ import annotations
 
-import functools
 import re
 import urllib.parse
 import urllib.request
@@ -50,15 +49,6 @@ def _redacted(text: str) -> str:
     return _TOKEN_IN_URL.sub("/bot<token>/", text)
 
 
-@functools.cache
-def _env_proxy(scheme: str, host: str) -> str | None:
-    """The proxy the environment sets for this scheme and host, as httpx reads it."""
-    if urllib.request.proxy_bypass(host):
-        return None
-    proxies = urllib.request.getproxies()
-    return proxies.get(scheme) or proxies.get("all")
-
-
 def _sum(*parts: float | None) -> float | None:
     return None if any(part is None for part in parts) else sum(p for p in parts if p is not None)
 
@@ -73,6 +63,7 @@ class AiohttpRequest(BaseRequest):
         "_pool_size",
         "_pool_timeout",
         "_proxy",
+        "_proxy_for",
         "_read_timeout",
         "_session",
         "_trust_env",
@@ -104,6 +95,7 @@ class AiohttpRequest(BaseRequest):
             read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         self._session: aiohttp.ClientSession | None = None
+        self._proxy_for: dict[tuple[str, str], str | None] = {}  # (scheme, host) → proxy
 
     @property
     def read_timeout(self) -> float | None:
@@ -113,6 +105,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (again, after a ``shutdown``)."""
         if self._session is None or self._session.closed:
+            self._proxy_for = {}  # the environment is read again, as httpx does for a new client
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -123,6 +116,16 @@ class AiohttpRequest(BaseRequest):
         """Close the session and its connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+    def _env(self, url: str) -> str | None:
+        """The proxy the environment sets for this URL's scheme and host, as httpx reads it."""
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxy_for:
+            proxies = urllib.request.getproxies()
+            bypass = urllib.request.proxy_bypass(key[1]) if key[1] else True
+            self._proxy_for[key] = None if bypass else proxies.get(key[0]) or proxies.get("all")
+        return self._proxy_for[key]
 
     @staticmethod
     def _timeout(
@@ -180,10 +183,7 @@ class AiohttpRequest(BaseRequest):
         else:
             timeout = self._default_timeout
 
-        proxy = self._proxy
-        if proxy is None and self._trust_env:
-            parts = urllib.parse.urlsplit(url)
-            proxy = _env_proxy(parts.scheme, parts.hostname or "")
+        proxy = self._proxy if self._proxy is not None or not self._trust_env else self._env(url)
         try:
             async with session.request(
                 method, url, data=data, headers=headers, timeout=timeout, proxy=proxy
