@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -37,19 +38,21 @@ SEND_EVERY = timedelta(seconds=2)
 
 def build_application(settings: Settings, config: AppConfig, token: str) -> Application:  # type: ignore[type-arg]
     """The bot, wired but not started."""
+    requests = (AiohttpRequest(), AiohttpRequest(connection_pool_size=1))
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_url)
         # aiohttp, not PTB's default httpx: several times less CPU a request (bench/delivery.py)
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["settings"] = settings
+    application.bot_data["requests"] = requests
     application.bot_data["config"] = config
 
     # commands that configure a chat also work as channel posts (channels are run by admins)
@@ -137,4 +140,12 @@ def run_bot(settings: Settings, config: AppConfig, token: str) -> None:
 
     warm_up()  # before the store and pools: its load-time peak is not added to theirs
     application = build_application(settings, config, token)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    finally:
+        # PTB shuts its requests down only after a successful start; after a failed one (a
+        # rejected token) aiohttp would print "Unclosed client session" at exit
+        loop = asyncio.get_event_loop()
+        for request in application.bot_data["requests"]:
+            loop.run_until_complete(request.shutdown())
+        loop.close()
