@@ -11,11 +11,15 @@ per private chat and one a ``group_interval`` per group (20 a minute). Outcomes:
     other 400              → this message dropped, logged (e.g. HTML Telegram refuses)
     network error, 5xx     → retried with backoff (2 s, 4 s … 10 min); dropped after 10 tries
 
-Delivered messages are marked sent in small batches, at the latest ``MARK_EVERY`` seconds
-after Telegram accepted them (one write per message would cap the rate well below the
-limit); a sender that dies leaves its claimed messages to be reclaimed after
-``reclaim_after``: only the messages in flight at the crash, or accepted in its last
-``MARK_EVERY``, can be sent twice (one or two at Telegram's 30 a second).
+Delivered messages are marked sent in small batches, every ``MARK_EVERY`` seconds (one write
+per message would cap the rate well below the limit); a sender that dies leaves its claimed
+messages to be reclaimed after ``reclaim_after``: only the messages in flight at the crash, or
+accepted since its last mark, can be sent twice (one or two at Telegram's 30 a second).
+
+The sender's store writes (claims, marks, what a refusal changes) go one at a time, and a
+sending turn (``concurrency`` of them) covers the pacing and the send only: a chat whose
+message was refused does its store writes without holding up the others. The next batch is
+claimed while the last chats of the current one are still sending.
 """
 
 from __future__ import annotations
@@ -125,12 +129,17 @@ class Sender:
                             limit=self._limits.batch,
                             reclaim_before=now - self._limits.reclaim_after,
                         )
+                        # as the claim saw it (marks are written under the same lock)
+                        settled = not running and not self._delivered
                     if not batch:
-                        if not running:
+                        if settled:
                             break
                         # what the chats still sending defer or move (a migrated group's
-                        # queue) may be due at once: claim again when they are done
-                        await asyncio.wait(running)
+                        # queue), and a chat's next part once this one is marked, may be due
+                        # at once: claim again when they are done and marked
+                        if running:
+                            await asyncio.wait(running)
+                        await self._mark_delivered()
                         continue
                     await self._start_batch(batch, group, limit, report, running)
         except* StorageError as failed:
@@ -187,13 +196,15 @@ class Sender:
     async def _mark_delivered(self) -> None:
         if not self._delivered:
             return
-        ids, self._delivered = self._delivered, []
-        try:
-            async with self._writing:
+        async with self._writing:
+            ids, self._delivered = self._delivered, []
+            if not ids:
+                return
+            try:
                 await self._store.finish_outbox(ids, self._now())
-        except BaseException:
-            self._delivered[:0] = ids  # marked at the next try, not sent again
-            raise
+            except BaseException:
+                self._delivered[:0] = ids  # marked at the next try, not sent again
+                raise
 
     async def _pace(self, chat_id: int) -> None:
         interval = self._limits.private_interval if chat_id > 0 else self._limits.group_interval

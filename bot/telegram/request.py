@@ -95,7 +95,7 @@ class AiohttpRequest(BaseRequest):
             read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         self._session: aiohttp.ClientSession | None = None
-        self._proxy_for: dict[tuple[str, str], str | None] = {}  # (scheme, host) → proxy
+        self._proxy_for: dict[str, str | None] = {}  # origin → the environment's proxy
 
     @property
     def read_timeout(self) -> float | None:
@@ -119,13 +119,15 @@ class AiohttpRequest(BaseRequest):
 
     def _env(self, url: str) -> str | None:
         """The proxy the environment sets for this URL's scheme and host, as httpx reads it."""
-        parts = urllib.parse.urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
-        if key not in self._proxy_for:
+        origin = "/".join(url.split("/", 3)[:3])  # scheme://host:port, cheaply
+        if origin not in self._proxy_for:
+            parts = urllib.parse.urlsplit(url)
+            host = parts.hostname or ""
             proxies = urllib.request.getproxies()
-            bypass = urllib.request.proxy_bypass(key[1]) if key[1] else True
-            self._proxy_for[key] = None if bypass else proxies.get(key[0]) or proxies.get("all")
-        return self._proxy_for[key]
+            bypass = urllib.request.proxy_bypass(host) if host else True
+            proxy = None if bypass else proxies.get(parts.scheme) or proxies.get("all")
+            self._proxy_for[origin] = proxy
+        return self._proxy_for[origin]
 
     @staticmethod
     def _timeout(
