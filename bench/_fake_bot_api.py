@@ -2,7 +2,8 @@
 
 Usage: python bench/_fake_bot_api.py TOKEN BLOCKED_CHATS_CSV FAIL_429_FRACTION
 Prints its base URL on the first line of stdout, then serves until killed. A bench-only
-method ``getStats`` returns {chat_id: successful sendMessage count}.
+method ``getStats`` returns ``{"delivered": {chat_id: successful sendMessage count},
+"requests": sendMessage requests answered, errors included}``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ async def main() -> None:
         return result
 
     fake.register("sendMessage", send_message)
-    fake.register("getStats", lambda params: {str(k): v for k, v in delivered.items()})
+    fake.register(
+        "getStats",
+        lambda params: {
+            "delivered": {str(k): v for k, v in delivered.items()},
+            "requests": len(fake.calls_to("sendMessage")),
+        },
+    )
     print(fake.base_url, flush=True)
     await asyncio.Event().wait()
 

@@ -11,11 +11,15 @@ per private chat and one a ``group_interval`` per group (20 a minute). Outcomes:
     other 400              → this message dropped, logged (e.g. HTML Telegram refuses)
     network error, 5xx     → retried with backoff (2 s, 4 s … 10 min); dropped after 10 tries
 
-Delivered messages are marked sent in small batches, at the latest ``MARK_EVERY`` seconds
-after Telegram accepted them (one write per message would cap the rate well below the
-limit); a sender that dies leaves its claimed messages to be reclaimed after
-``reclaim_after``: only the messages in flight at the crash, or accepted in its last
-``MARK_EVERY``, can be sent twice (one or two at Telegram's 30 a second).
+Delivered messages are marked sent in small batches, every ``MARK_EVERY`` seconds (one write
+per message would cap the rate well below the limit); a sender that dies leaves its claimed
+messages to be reclaimed after ``reclaim_after``: only the messages in flight at the crash, or
+accepted since its last mark, can be sent twice (one or two at Telegram's 30 a second).
+
+The sender's store writes (claims, marks, what a refusal changes) go one at a time, and a
+sending turn (``concurrency`` of them) covers the pacing and the send only: a chat whose
+message was refused does its store writes without holding up the others. The next batch is
+claimed while the last chats of the current one are still sending.
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ __all__ = ["DELIVERY_FAILURES", "MARK_EVERY", "DeliveryLimits", "SendReport", "S
 MARK_EVERY = 0.1
 # the failure reasons that count as delivery failures (admin notices, ``outbox.failed_at``)
 DELIVERY_FAILURES = ("network_error", "refused", "given_up")
+# one each, not one a message (they are frozen)
+_PREVIEWS = {
+    True: LinkPreviewOptions(is_disabled=False),
+    False: LinkPreviewOptions(is_disabled=True),
+}
 
 log = logging.getLogger(__name__)
 
@@ -106,71 +115,111 @@ class Sender:
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
         self._delivered: list[int] = []
+        # the sender's store writes, one at a time: concurrent SQLite writers wait in SQLite's
+        # busy handler, in sleeps of up to 100 ms, and a write there took a second under load
+        self._writing = asyncio.Lock()
 
     async def drain(self, max_seconds: float = 30.0) -> SendReport:
         """Send what is due until the outbox is empty of due messages or time is up."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
         await self._mark_delivered()  # anything a failed earlier drain could not mark
-        try:
-            while time.monotonic() < deadline:
-                if self._may_claim is not None and not await self._may_claim():
-                    break
-                now = self._now()
-                batch = await self._store.claim_outbox(
-                    now, limit=self._limits.batch, reclaim_before=now - self._limits.reclaim_after
-                )
-                if not batch:
-                    break
-                await self._send_batch(batch, report)
-        finally:
-            await self._mark_delivered()
-        return report
-
-    async def _send_batch(self, batch: list[OutboxMessage], report: SendReport) -> None:
-        by_chat: defaultdict[int, list[OutboxMessage]] = defaultdict(list)
-        for message in batch:
-            by_chat[message.chat_id].append(message)
         limit = asyncio.Semaphore(self._limits.concurrency)
         done = asyncio.Event()
-
-        async def mark_periodically() -> None:
-            while not done.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(done.wait(), MARK_EVERY)
-                await self._mark_delivered()
-
-        marker = asyncio.create_task(mark_periodically())
-
-        async def chat_queue(messages: list[OutboxMessage]) -> None:
-            async with limit:
-                for index, message in enumerate(messages):
-                    if not await self._send_one(message, report):
-                        # this chat's later messages were deferred or dropped with it
-                        del messages[index + 1 :]
-                        return
-
+        marker = asyncio.create_task(self._mark_periodically(done))
+        running: set[asyncio.Task[None]] = set()
         try:
-            # a TaskGroup: when one chat's queue fails, the others are cancelled, not left
-            # sending after the drain returned (their deliveries would go unmarked)
+            # one TaskGroup for the whole drain: when one chat's queue fails, the others are
+            # cancelled, not left sending after the drain returned (their deliveries would go
+            # unmarked); and the next batch is claimed while the last chats of this one are
+            # still sending, so the sending never stops for a claim
             async with asyncio.TaskGroup() as group:
-                for messages in by_chat.values():
-                    group.create_task(chat_queue(messages))
+                while time.monotonic() < deadline:
+                    if self._may_claim is not None and not await self._may_claim():
+                        break  # not the leader (any more), or stopping: what runs finishes
+                    async with self._writing:
+                        now = self._now()
+                        batch = await self._store.claim_outbox(
+                            now,
+                            limit=self._limits.batch,
+                            reclaim_before=now - self._limits.reclaim_after,
+                        )
+                        # as the claim saw it (marks are written under the same lock)
+                        settled = not running and not self._delivered
+                    if not batch:
+                        if settled:
+                            break
+                        # what the chats still sending defer or move (a migrated group's
+                        # queue), and a chat's next part once this one is marked, may be due
+                        # at once: claim again when they are done and marked
+                        if running:
+                            await asyncio.wait(running)
+                        await self._mark_delivered()
+                        continue
+                    await self._start_batch(batch, group, limit, report, running)
         except* StorageError as failed:
             raise failed.exceptions[0] from None  # the caller handles a StorageError
         finally:
             done.set()
             await marker
+        return report
+
+    async def _mark_periodically(self, done: asyncio.Event) -> None:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), MARK_EVERY)
+            await self._mark_delivered()
+
+    async def _start_batch(
+        self,
+        batch: list[OutboxMessage],
+        group: asyncio.TaskGroup,
+        limit: asyncio.Semaphore,
+        report: SendReport,
+        running: set[asyncio.Task[None]],
+    ) -> None:
+        """Start sending ``batch``; return once so few of its chats are left that the next
+        claim should start (so the claimed but unsent stay under a batch and a quarter, far
+        from ``reclaim_after``)."""
+        by_chat: defaultdict[int, list[OutboxMessage]] = defaultdict(list)
+        for message in batch:
+            by_chat[message.chat_id].append(message)
+        unfinished = len(by_chat)
+        low = asyncio.Event()
+        low_water = max(self._limits.concurrency, self._limits.batch // 4)
+
+        async def chat_queue(messages: list[OutboxMessage]) -> None:
+            nonlocal unfinished
+            try:
+                for index, message in enumerate(messages):
+                    if not await self._send_one(message, report, limit):
+                        # this chat's later messages were deferred or dropped with it
+                        del messages[index + 1 :]
+                        return
+            finally:
+                unfinished -= 1
+                if unfinished <= low_water:
+                    low.set()
+
+        for messages in by_chat.values():
+            task = group.create_task(chat_queue(messages))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if unfinished > low_water:
+            await low.wait()
 
     async def _mark_delivered(self) -> None:
         if not self._delivered:
             return
-        ids, self._delivered = self._delivered, []
-        try:
-            await self._store.finish_outbox(ids, self._now())
-        except BaseException:
-            self._delivered[:0] = ids  # marked at the next try, not sent again
-            raise
+        async with self._writing:
+            ids, self._delivered = self._delivered, []
+            if not ids:
+                return
+            try:
+                await self._store.finish_outbox(ids, self._now())
+            except BaseException:
+                self._delivered[:0] = ids  # marked at the next try, not sent again
+                raise
 
     async def _pace(self, chat_id: int) -> None:
         interval = self._limits.private_interval if chat_id > 0 else self._limits.group_interval
@@ -180,16 +229,20 @@ class Sender:
         self._next_ok[chat_id] = time.monotonic() + interval
         await self._bucket.take()
 
-    async def _send_one(self, message: OutboxMessage, report: SendReport) -> bool:
+    async def _send_one(
+        self, message: OutboxMessage, report: SendReport, turn: asyncio.Semaphore
+    ) -> bool:
         """True when the chat's next message may follow."""
-        await self._pace(message.chat_id)
         try:
-            await self._bot.send_message(
-                message.chat_id,
-                message.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=not message.link_previews),
-            )
+            # a turn covers the pacing and the send, not the store writes after a failure
+            async with turn:
+                await self._pace(message.chat_id)
+                await self._bot.send_message(
+                    message.chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_PREVIEWS[message.link_previews],
+                )
         except RetryAfter as exc:
             report.rate_limited += 1
             report.failures["rate_limited"] += 1
@@ -208,8 +261,9 @@ class Sender:
             new_id = int(exc.new_chat_id)
             report.failures["migrated"] += 1
             log.info("chat %s became supergroup %s: queue moved", message.chat_id, new_id)
-            await self._store.migrate_chat(message.chat_id, new_id, self._now())
-            await self._store.move_outbox(message.chat_id, new_id)
+            async with self._writing:
+                await self._store.migrate_chat(message.chat_id, new_id, self._now())
+                await self._store.move_outbox(message.chat_id, new_id)
             report.deferred += 1
             return False
         except BadRequest as exc:
@@ -225,9 +279,10 @@ class Sender:
                 exc.message,
                 extra={"chat_id": message.chat_id},
             )
-            await self._store.drop_outbox(
-                message.chat_id, exc.message, message_id=message.id, failed_at=self._now()
-            )
+            async with self._writing:
+                await self._store.drop_outbox(
+                    message.chat_id, exc.message, message_id=message.id, failed_at=self._now()
+                )
             report.dropped += 1
             return True
         except TelegramError as exc:  # network errors, timeouts, 5xx
@@ -240,9 +295,10 @@ class Sender:
                     exc,
                     extra={"chat_id": message.chat_id},
                 )
-                await self._store.drop_outbox(
-                    message.chat_id, str(exc), message_id=message.id, failed_at=self._now()
-                )
+                async with self._writing:
+                    await self._store.drop_outbox(
+                        message.chat_id, str(exc), message_id=message.id, failed_at=self._now()
+                    )
                 report.dropped += 1
                 return True
             report.failures["network_error"] += 1
@@ -265,9 +321,10 @@ class Sender:
     ) -> None:
         now = self._now()
         not_before = now + timedelta(seconds=seconds)
-        await self._store.defer_outbox(
-            message, not_before, error, count=count, failed_at=now if failed else None
-        )
+        async with self._writing:
+            await self._store.defer_outbox(
+                message, not_before, error, count=count, failed_at=now if failed else None
+            )
         report.deferred += 1
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
@@ -277,9 +334,10 @@ class Sender:
             reason,
             extra={"chat_id": chat_id},
         )
-        await self._store.set_chat_active(chat_id, False, self._now())
-        # awaited first: ``report.dropped += await …`` would read the count before the await
-        # and lose what other chats' tasks added meanwhile
-        dropped = await self._store.drop_outbox(chat_id, reason)
+        async with self._writing:
+            await self._store.set_chat_active(chat_id, False, self._now())
+            # awaited first: ``report.dropped += await …`` would read the count before the
+            # await and lose what other chats' tasks added meanwhile
+            dropped = await self._store.drop_outbox(chat_id, reason)
         report.dropped += dropped
         report.chats_deactivated.append(chat_id)

@@ -227,11 +227,18 @@ _ENTITY_TYPES = {
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>")
 _ATTR_RE = re.compile(r"""([a-zA-Z_:-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _CHAR_REF_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6}));")
+_PLAIN_RE = re.compile(r"[^<&]+")
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _byte_offset(text: str, index: int) -> int:
+    """Telegram reports HTML errors at UTF-8 byte offsets (computed only for an error: per
+    character it would make parsing quadratic)."""
+    return len(text[:index].encode())
 
 
 def _html_error(message: str) -> ApiError:
@@ -275,47 +282,52 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     i = 0
     while i < len(text):
         char = text[i]
-        byte_offset = len(text[:i].encode())
         if char == "&":
             ref = _CHAR_REF_RE.match(text, i)
             if ref is None:
                 raise _html_error(
-                    f"Can't find end of the entity starting at byte offset {byte_offset}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             name, decimal, hexadecimal = ref.groups()
             code = int(decimal) if decimal else int(hexadecimal, 16) if hexadecimal else None
             if code is not None and not (0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF):
-                raise _html_error(f"Invalid character reference at byte offset {byte_offset}")
+                raise _html_error(
+                    f"Invalid character reference at byte offset {_byte_offset(text, i)}"
+                )
             decoded = _NAMED_REFS[name] if name else chr(code or 0)
             out.append(decoded)
             units += _utf16_len(decoded)
             i = ref.end()
             continue
-        if char != "<":
-            out.append(char)
-            units += 2 if ord(char) > 0xFFFF else 1
-            i += 1
+        if char != "<":  # a run of plain text, up to the next tag or reference
+            run = _PLAIN_RE.match(text, i)
+            assert run is not None  # it matches at least this character
+            out.append(run.group())
+            units += _utf16_len(run.group())
+            i = run.end()
             continue
         tag = _TAG_RE.match(text, i)
         if tag is None:
-            raise _html_error(f"Unclosed start tag at byte offset {byte_offset}")
+            raise _html_error(f"Unclosed start tag at byte offset {_byte_offset(text, i)}")
         closing, name, rest = tag.group(1), tag.group(2).lower(), tag.group(3)
         if not closing:
             if name not in _ENTITY_TYPES:
-                raise _html_error(f'Unsupported start tag "{name}" at byte offset {byte_offset}')
+                raise _html_error(
+                    f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, i)}'
+                )
             attrs = _attributes(rest)
             if name == "span" and attrs.get("class") != "tg-spoiler":
                 raise _html_error(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset}'
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, i)}'
                 )
             stack.append((name, units, attrs))
         else:
             if not stack:
-                raise _html_error(f"Unexpected end tag at byte offset {byte_offset}")
+                raise _html_error(f"Unexpected end tag at byte offset {_byte_offset(text, i)}")
             open_name, start, attrs = stack.pop()
             if open_name != name:
                 raise _html_error(
-                    f'Unmatched end tag at byte offset {byte_offset}, expected "</{open_name}>", '
+                    f'Unmatched end tag at byte offset {_byte_offset(text, i)}, expected "</{open_name}>", '
                     f'found "</{name}>"'
                 )
             language = attrs.get("class", "").removeprefix("language-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -177,3 +178,63 @@ async def test_per_chat_and_group_pacing(
     await Sender(sqlite_store, bot, limits).drain(5)
     assert time.monotonic() - started >= 0.39  # three messages 0.2 s apart
     assert texts(telegram, 1) == ["a", "b", "c"]
+
+
+async def test_many_small_batches_with_refusals_deliver_each_part_once_in_order(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    chats = list(range(1, 13))
+    for chat in chats:
+        await queue(sqlite_store, chat, f"{chat}: part 1", f"{chat}: part 2")
+    telegram.set_blocked(5)
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=9)
+    clock = Clock()
+    limits = DeliveryLimits(rate=1000, private_interval=0, concurrency=2, batch=3)
+    sender = Sender(sqlite_store, bot, limits, now=clock)
+
+    report = await sender.drain(10)  # the next batches are claimed while others still send
+
+    assert (report.sent, report.dropped, report.rate_limited) == (20, 2, 1)
+    assert report.chats_deactivated == [5]
+    assert texts(telegram, 9) == []
+    clock.at += timedelta(seconds=1.1)
+    assert (await sender.drain(10)).sent == 2
+    for chat in chats:
+        expected = [] if chat == 5 else [f"{chat}: part 1", f"{chat}: part 2"]
+        assert texts(telegram, chat) == expected  # once each, in order
+    assert await sqlite_store.outbox_depth() == 0
+
+
+async def test_a_refused_chats_store_writes_do_not_hold_up_the_others(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "refused")
+    await queue(sqlite_store, 2, "accepted")
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=1)
+    other_sent = asyncio.Event()
+
+    class SlowDeferrals:
+        """The store, but recording a deferral waits until chat 2 got its message."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(sqlite_store, name)
+
+        async def defer_outbox(self, *args: object, **kwargs: object) -> None:
+            await other_sent.wait()
+            await sqlite_store.defer_outbox(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def watch() -> None:
+        await telegram.wait_for_call("sendMessage", lambda c: c.ok, timeout=30)
+        other_sent.set()
+
+    watcher = asyncio.create_task(watch())
+    one_turn = DeliveryLimits(rate=1000, private_interval=0, concurrency=1)
+    sender = Sender(SlowDeferrals(), bot, one_turn)  # type: ignore[arg-type]
+
+    # chat 1 goes first and is refused; were its deferral holding the only turn, chat 2 could
+    # never be sent and the deferral would wait for ever
+    report = await asyncio.wait_for(sender.drain(30), 30)
+    await watcher
+
+    assert (report.sent, report.rate_limited) == (1, 1)
+    assert texts(telegram, 2) == ["accepted"]
