@@ -28,6 +28,7 @@ Same constructor and semantics as ``HTTPXRequest`` where aiohttp allows:
 
 from __future__ import annotations
 
+import logging
 import re
 import urllib.parse
 import urllib.request
@@ -39,6 +40,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
+
+log = logging.getLogger(__name__)
 
 _JSON = {"Content-Type": "application/json"}
 # "/bot<token>/" and "/file/bot<token>/" in Bot API URLs (aiohttp quotes them in some errors)
@@ -190,12 +193,16 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=data, headers=headers, timeout=timeout, proxy=proxy
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts subclass it
             detail = _redacted(str(error)) or "no answer in time"
             raise TimedOut(f"Timed out (aiohttp.{type(error).__name__}: {detail})") from None
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {_redacted(str(error))}") from None
+        if log.isEnabledFor(logging.DEBUG):
+            # as httpx logged each request (``azby -v``); the log handlers blank out the token
+            log.debug('HTTP Request: %s %s "%d"', method, url, response.status)
+        return response.status, body
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(connection_pool_size={self._pool_size})"
