@@ -20,14 +20,14 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.deliver.limits import DeliveryLimits
 from bot.models import FeedConfig, Topic
+from bot.pipeline.digest import time_zone
 from bot.pipeline.topics import load_topics
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Settings",
     "feed_config",
     "format_interval",
+    "split_url",
     "load_config",
     "load_feeds_file",
     "load_settings",
@@ -252,6 +253,16 @@ def parse_interval(value: object) -> timedelta:
     return interval
 
 
+def split_url(url: str) -> SplitResult:
+    """``url`` split into its parts; a ValueError when it cannot be fetched as written (a port
+    that is not a number, a host IDNA cannot encode)."""
+    parts = urlsplit(url)
+    _ = parts.port  # a port that is not a number raises here
+    if parts.hostname:
+        parts.hostname.encode("idna")  # UnicodeError is a ValueError
+    return parts
+
+
 def format_interval(interval: timedelta) -> str:
     """The shortest ``1d2h30m15s`` spelling of an interval (what :func:`parse_interval` reads)."""
     seconds = int(interval.total_seconds())
@@ -277,13 +288,7 @@ def feed_config(values: Mapping[str, object]) -> FeedConfig:
             raise ValueError(f"missing required key `{key}`") from None
         message = str(error["msg"]).removeprefix("Value error, ")
         raise ValueError(f"{key}: {message}") from None
-    return FeedConfig(
-        name=feed.name,
-        url=feed.url,
-        language=feed.language,
-        interval=feed.interval,
-        enabled=feed.enabled,
-    )
+    return FeedConfig(**feed.model_dump())
 
 
 # --- feeds.yaml schema -------------------------------------------------------------------
@@ -315,11 +320,8 @@ class _Feed(_Strict):
     def _url(cls, value: str) -> str:
         value = value.strip()
         try:
-            parts = urlsplit(value)
-            _ = parts.port  # a port that is not a number raises here
-            if parts.hostname:
-                parts.hostname.encode("idna")
-        except (ValueError, UnicodeError):
+            parts = split_url(value)
+        except ValueError:
             raise ValueError(f"must be an http(s) URL with a host (got {value!r})") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"must be an http(s) URL with a host (got {value!r})")
@@ -357,12 +359,8 @@ class _Digest(_Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
-            raise ValueError(
-                f"must be an IANA time zone such as Asia/Baku (got {value!r})"
-            ) from None
+        if time_zone(value) is None:
+            raise ValueError(f"must be an IANA time zone such as Asia/Baku (got {value!r})")
         return value
 
     @field_validator("story_age", "check_every", mode="before")
@@ -487,12 +485,7 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, root, path)) from None
-    feeds = tuple(
-        FeedConfig(
-            name=f.name, url=f.url, language=f.language, interval=f.interval, enabled=f.enabled
-        )
-        for f in parsed.feeds or []
-    )
+    feeds = tuple(FeedConfig(**f.model_dump()) for f in parsed.feeds or [])
     _check_unique(feeds, root, path)
     topics_data = default_topics_data()
     for key, value in (parsed.topics or {}).items():
@@ -518,23 +511,10 @@ def parse_feeds_yaml(text: str, path: Path) -> AppConfig:
         digest=DigestDefaults(**parsed.digest.model_dump()),
         relevance_threshold=parsed.relevance.threshold,
         poll=PollSettings(
-            concurrency=parsed.poll.concurrency,
-            per_host=parsed.poll.per_host,
-            timeout=parsed.poll.timeout,
+            **parsed.poll.model_dump(exclude={"max_size_mb"}),
             max_bytes=int(parsed.poll.max_size_mb * 1024 * 1024),
-            full_text=parsed.poll.full_text,
-            teaser_chars=parsed.poll.teaser_chars,
-            full_text_per_feed=parsed.poll.full_text_per_feed,
-            backlog_age=parsed.poll.backlog_age,
-            pause_after=parsed.poll.pause_after,
-            max_hint=parsed.poll.max_hint,
-            max_backoff=parsed.poll.max_backoff,
         ),
-        retention=RetentionSettings(
-            irrelevant=parsed.retention.irrelevant,
-            all=parsed.retention.all,
-            outbox=parsed.retention.outbox,
-        ),
+        retention=RetentionSettings(**parsed.retention.model_dump()),
         llm_timeout=parsed.llm.timeout,
         llm_daily_tokens=parsed.llm.daily_tokens,
         delivery=DeliveryLimits(

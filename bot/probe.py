@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.config import AppConfig, Settings
+from bot.config import AppConfig, Settings, split_url
 from bot.fetch.client import fetch, make_client
 from bot.models import Entry, FeedState
 from bot.pipeline.classify import classify
@@ -50,11 +50,8 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a feed's URL (None when it can): only public http(s) URLs
     without credentials. Addresses are checked when fetching (after DNS)."""
     try:
-        parts = urlsplit(url)
-        _ = parts.port  # a port that is not a number raises here
-        if parts.hostname:
-            parts.hostname.encode("idna")
-    except (ValueError, UnicodeError):
+        parts = split_url(url)
+    except ValueError:
         return "it is not a valid URL"
     if parts.scheme.lower() not in ("http", "https"):
         scheme = f"{parts.scheme}:" if parts.scheme else "a URL without http(s)://"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Article, Subscription, Topic
 
@@ -22,6 +22,7 @@ __all__ = [
     "compose_digest",
     "group_stories",
     "next_digest_at",
+    "time_zone",
 ]
 
 
@@ -163,6 +164,14 @@ def compose_digest(
         only_topics=only_topics,
         oldest=oldest,
     )
+
+
+def time_zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone ``name`` (``Asia/Baku``), or None when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # UnicodeError is a ValueError
+        return None
 
 
 def next_digest_at(subscription: Subscription, after: datetime) -> datetime | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
 
 from bot.models import Fact
 from bot.pipeline.digest import Digest, Story
+from bot.pipeline.digest import time_zone as known_zone
 from bot.pipeline.normalise import http_url
 from bot.telegram.i18n import text, topic_title
 
@@ -113,10 +113,10 @@ def render_digest(digest: Digest, language: str = "en", time_zone: str | None = 
     chat's language for the bot's own words; the period in the chat's ``time_zone`` (an IANA
     name; UTC when None or unknown)."""
     count = digest.count
-    zone = _zone(time_zone)
-    since, until = digest.since.astimezone(zone), digest.until.astimezone(zone)
+    zone = known_zone(time_zone) if time_zone else None
+    since, until = digest.since.astimezone(zone or UTC), digest.until.astimezone(zone or UTC)
     start = "%d %b %Y %H:%M" if since.year != until.year else "%d %b %H:%M"
-    label = time_zone if zone is not UTC else "UTC"
+    label = time_zone if zone is not None else "UTC"
     period = f"{since.strftime(start)} – {until:%d %b %H:%M} {label}"
     title = html.escape(text("digest.title", language), quote=False)
     header = f"<b>{title}</b>\n{period} · {text('digest.count', language, count=count)}"
@@ -142,12 +142,3 @@ def html_to_plain(message: str) -> str:
     """A rendered message as a terminal shows it: links as ``text <url>``, tags dropped."""
     text = _LINK.sub(lambda m: f"{m[2]} <{m[1]}>", message)
     return html.unescape(_TAG.sub("", text))
-
-
-def _zone(name: str | None) -> tzinfo:
-    if not name or name == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return UTC

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
@@ -19,7 +18,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.models import Chat, Subscription
-from bot.pipeline.digest import next_digest_at
+from bot.pipeline.digest import next_digest_at, time_zone
 from bot.telegram.handlers import Services, _services, is_chat_admin, new_subscription
 from bot.telegram.i18n import LANGUAGES, WEEKDAYS, text, topic_title
 
@@ -291,9 +290,7 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     services, chat, sub = loaded
     name = (context.args or [""])[0]
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+    if time_zone(name) is None:
         await _refuse(update, "bad_timezone", chat, value=html.escape(name[:64]) or "—")
         return
     await _done(update, services, chat, await _save(services, replace(sub, timezone=name), _now()))
