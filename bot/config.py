@@ -42,11 +42,11 @@ __all__ = [
     "Settings",
     "feed_config",
     "format_interval",
-    "split_url",
     "load_config",
     "load_feeds_file",
     "load_settings",
     "parse_interval",
+    "split_url",
 ]
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
