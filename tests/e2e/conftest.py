@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+
+
+def start_bot(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str, *args: str, **env: str | None
+) -> Bot:
+    """The real ``azby run`` (or ``azby ARGS``) against the fake Bot API server, with
+    ``feeds_yaml`` as its feeds file and a SQLite store in ``tmp_path``, private networks
+    allowed (the feed server is on 127.0.0.1); ``env`` adds or replaces variables (None drops
+    one). Returns once it logged that it started."""
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(feeds_yaml, encoding="utf-8")
+    environ = telegram.env(
+        AZBY_TELEGRAM_TOKEN=telegram.token,
+        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS="1",
+    )
+    for key, value in env.items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    bot = Bot([AZBY, *(args or ("run",))], environ)
+    bot.wait_for_log("azby started")
+    return bot
 
 
 @pytest.fixture

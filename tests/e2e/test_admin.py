@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 from tests.e2e.test_bot import ask
 
 ADMIN = 4242
@@ -31,21 +32,13 @@ ADMIN_COMMANDS = (
 def start(
     tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str, *, private: bool = True
 ) -> Bot:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(feeds_yaml, encoding="utf-8")
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
+    return start_bot(
+        tmp_path,
+        telegram,
+        feeds_yaml,
         AZBY_ADMIN_IDS=f"{ADMIN},999",
+        AZBY_ALLOW_PRIVATE_NETWORKS="1" if private else None,
     )
-    if private:
-        env["AZBY_ALLOW_PRIVATE_NETWORKS"] = "1"
-    else:
-        env.pop("AZBY_ALLOW_PRIVATE_NETWORKS", None)
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
-    return bot
 
 
 def test_only_admins_see_and_run_admin_commands(

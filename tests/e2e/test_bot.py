@@ -6,25 +6,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.bot_process import AZBY
 from tests.auxil.fake_telegram import Call, FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 
 CHAT = 4242
-
-
-def start_bot(tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str) -> Bot:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(feeds_yaml, encoding="utf-8")
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
-    )
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
-    return bot
 
 
 def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:

@@ -7,9 +7,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 from tests.e2e.test_bot import ask as ask_in
 from tests.e2e.test_bot import ask_as
 
@@ -33,26 +34,15 @@ def start(
     """``more``: fixture files to serve as further feeds."""
     for name in more:
         feeds.add_file(f"/{name}", name)
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
+    feeds_yaml = (
         "feeds:\n"
         f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}'}}\n"
         f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}'}}\n"
         + "".join(f"  - {{name: '{n}', url: '{feeds.url('/' + n)}'}}\n" for n in more)
         + f"digest: {{story_age: 3650d, check_every: 10s, max_stories: {max_stories}}}\n"
-        "poll: {full_text: false, backlog_age: 3650d}\n" + extra,
-        encoding="utf-8",
+        "poll: {full_text: false, backlog_age: 3650d}\n" + extra
     )
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
-        AZBY_ADMIN_IDS=admin_ids,
-    )
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
-    return bot
+    return start_bot(tmp_path, telegram, feeds_yaml, AZBY_ADMIN_IDS=admin_ids)
 
 
 def make_due(tmp_path: Path) -> None:

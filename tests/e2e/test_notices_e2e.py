@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 
 ADMIN = 777
 
@@ -16,25 +16,17 @@ ADMIN = 777
 def test_a_paused_feed_is_told_to_the_admin_once(
     tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread
 ) -> None:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
+    bot = start_bot(
+        tmp_path,
+        telegram,
         "feeds:\n"
         f"  - {{name: Down & Out, url: '{feeds.url('/down/rss')}', interval: 10s}}\n"
         # a working feed polled every 10 s: the cycles after the pause look at it again
         f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}', interval: 10s}}\n"
         "poll: {pause_after: 10s, max_backoff: 10s}\n",
-        encoding="utf-8",
-    )
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
         AZBY_ADMIN_IDS=str(ADMIN),
     )
-    bot = Bot([AZBY, "run"], env)
     try:
-        bot.wait_for_log("azby started")
         call = telegram.wait_for_call(
             "sendMessage",
             lambda c: c.params.get("chat_id") == ADMIN and "was paused" in str(c.params["text"]),

@@ -14,31 +14,11 @@ import pytest
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 
 CHAT = 5151
 HOOK = "https://bot.example.org/tg/hook"
 SECRET = "e2e-webhook-Secret_0123456789"
-
-
-def start(
-    tmp_path: Path,
-    telegram: FakeTelegramThread,
-    feeds_yaml: str,
-    *args: str,
-    **env: str,
-) -> Bot:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(feeds_yaml, encoding="utf-8")
-    environ = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
-        **env,
-    )
-    bot = Bot([AZBY, *args], environ)
-    bot.wait_for_log("azby started")
-    return bot
 
 
 def server_url(bot: Bot) -> str:
@@ -76,7 +56,7 @@ def test_json_logs_metrics_and_health_after_a_poll(
         f"  - {{name: Down, url: '{feeds.url('/down/rss')}'}}\n"
         "poll: {full_text: false, backlog_age: 3650d}\n"
     )
-    bot = start(
+    bot = start_bot(
         tmp_path, telegram, feeds_yaml, "-v", "run", AZBY_LOG_FORMAT="json", AZBY_HTTP_PORT="0"
     )
     try:
@@ -119,7 +99,7 @@ def test_text_logs_with_debug_never_show_the_token(
     tmp_path: Path, telegram: FakeTelegramThread
 ) -> None:
     """Plain ``azby run`` (no HTTP variables): long polling as always, the token blanked."""
-    bot = start(tmp_path, telegram, "feeds: []\n", "-v", "run")
+    bot = start_bot(tmp_path, telegram, "feeds: []\n", "-v", "run")
     try:
         telegram.push_command(CHAT, "/start")
         telegram.wait_for_call("sendMessage", lambda c: c.params["chat_id"] == CHAT)
@@ -139,7 +119,7 @@ def command_update(telegram: FakeTelegramThread, text: str) -> dict[str, object]
 
 
 def test_webhook_mode(tmp_path: Path, telegram: FakeTelegramThread) -> None:
-    bot = start(
+    bot = start_bot(
         tmp_path,
         telegram,
         "feeds: []\n",
@@ -202,7 +182,7 @@ def test_webhook_mode(tmp_path: Path, telegram: FakeTelegramThread) -> None:
 def test_webhook_without_a_secret_gets_a_random_one(
     tmp_path: Path, telegram: FakeTelegramThread
 ) -> None:
-    bot = start(
+    bot = start_bot(
         tmp_path, telegram, "feeds: []\n", "-v", "run", "--webhook", HOOK, AZBY_HTTP_PORT="0"
     )
     try:

@@ -10,34 +10,27 @@ from typing import Any
 
 import pytest
 
-from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+from tests.e2e.conftest import start_bot
 
 CHAT = 4242
 
 
 @pytest.fixture
 def bot(tmp_path: Path, feeds: FeedServerThread, telegram: FakeTelegramThread) -> Iterator[Bot]:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
+    process = start_bot(
+        tmp_path,
+        telegram,
         "feeds:\n"
         f"  - {{name: Trend, url: '{feeds.url('/trend/rss')}', language: en}}\n"
         f"  - {{name: BelTA, url: '{feeds.url('/belta/rss')}', language: ru}}\n"
         f"  - {{name: Report, url: '{feeds.url('/report/rss')}', language: az}}\n"
         # fixture links point to real sites: never fetch article pages; keep old items
         "poll: {full_text: false, backlog_age: 3650d}\n",
-        encoding="utf-8",
     )
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
-    )
-    process = Bot([AZBY, "run"], env)
     try:
-        process.wait_for_log("azby started")
         process.wait_for_log("poll cycle finished: 3 feeds")
         yield process
     finally:

@@ -16,6 +16,7 @@ from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
 from tests.conftest import _run, temporary_postgres_database
+from tests.e2e.conftest import start_bot
 from tests.e2e.test_bot import ask
 from tests.e2e.test_delivery import digests_by_chat
 
@@ -34,8 +35,9 @@ def fresh_postgres() -> Iterator[str]:
 def start(
     tmp_path: Path, telegram: FakeTelegramThread, feeds: FeedServerThread, database_url: str
 ) -> Bot:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
+    return start_bot(
+        tmp_path,
+        telegram,
         "feeds:\n"
         + "".join(
             f"  - {{name: '{path}', url: '{feeds.url(path)}', interval: {INTERVAL:g}s}}\n"
@@ -44,17 +46,8 @@ def start(
         + "digest: {story_age: 3650d, check_every: 10s}\n"
         "poll: {full_text: false, backlog_age: 3650d}\n"
         "delivery: {rate: 4, reclaim_after: 1}\n",
-        encoding="utf-8",
-    )
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
         AZBY_DATABASE_URL=database_url,
-        AZBY_FEEDS_FILE=str(feeds_file),
-        AZBY_ALLOW_PRIVATE_NETWORKS="1",
     )
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
-    return bot
 
 
 def assert_polled_once_an_interval(feeds: FeedServerThread) -> None:

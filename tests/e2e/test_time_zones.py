@@ -13,8 +13,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
+from tests.e2e.conftest import start_bot
 from tests.e2e.test_bot import ask
 
 CLOCK = Path(__file__).resolve().parents[1] / "auxil" / "clock"
@@ -22,19 +23,14 @@ BERLIN, PAGO_PAGO, KIRITIMATI = 301, 302, 303  # UTC+1/+2 (DST), UTC-11, UTC+14
 
 
 def start(tmp_path: Path, telegram: FakeTelegramThread, clock: datetime) -> Bot:
-    feeds_file = tmp_path / "feeds.yaml"
     # no feeds: the digests are empty ones (skip_empty off), what counts here is when they come
-    feeds_file.write_text("feeds: []\ndigest: {skip_empty: false, check_every: 10s}\n", "utf-8")
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
+    return start_bot(
+        tmp_path,
+        telegram,
+        "feeds: []\ndigest: {skip_empty: false, check_every: 10s}\n",
         AZBY_TEST_CLOCK=clock.isoformat(),
         PYTHONPATH=os.pathsep.join(filter(None, [str(CLOCK), os.environ.get("PYTHONPATH")])),
     )
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
-    return bot
 
 
 def digests(telegram: FakeTelegramThread, chat_id: int) -> list[str]:
