@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.deliver.limits import DeliveryLimits
 from bot.models import FeedConfig, Topic
-from bot.pipeline.digest import time_zone
+from bot.pipeline.digest import time_of_day, time_zone
 from bot.pipeline.topics import load_topics
 
 __all__ = [
@@ -351,10 +351,10 @@ class _Digest(_Strict):
     @field_validator("time")
     @classmethod
     def _time(cls, value: str) -> str:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
-        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        parsed = time_of_day(value)
+        if parsed is None:
             raise ValueError(f"must be a time of day such as 09:00 (got {value!r})")
-        return f"{int(match[1]):02d}:{match[2]}"
+        return parsed
 
     @field_validator("timezone")
     @classmethod

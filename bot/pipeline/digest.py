@@ -7,6 +7,7 @@ first topic in taxonomy order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -22,6 +23,7 @@ __all__ = [
     "compose_digest",
     "group_stories",
     "next_digest_at",
+    "time_of_day",
     "time_zone",
 ]
 
@@ -164,6 +166,14 @@ def compose_digest(
         only_topics=only_topics,
         oldest=oldest,
     )
+
+
+def time_of_day(value: str) -> str | None:
+    """``9:05`` or ``09:05`` as ``09:05``; None when it is no time of day."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return f"{int(match[1]):02d}:{match[2]}"
 
 
 def time_zone(name: str) -> ZoneInfo | None:

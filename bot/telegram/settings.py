@@ -18,7 +18,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.models import Chat, Subscription
-from bot.pipeline.digest import next_digest_at, time_zone
+from bot.pipeline.digest import next_digest_at, time_of_day, time_zone
 from bot.telegram.handlers import Services, _services, is_chat_admin, new_subscription
 from bot.telegram.i18n import LANGUAGES, WEEKDAYS, text, topic_title
 
@@ -302,18 +302,11 @@ async def time_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if loaded is None:
         return
     services, chat, sub = loaded
-    value = (context.args or [""])[0]
-    hour, _, minute = value.partition(":")
-    if not (
-        hour.isdigit()
-        and minute.isdigit()
-        and int(hour) < 24
-        and int(minute) < 60
-        and len(minute) == 2
-    ):
+    value = time_of_day((context.args or [""])[0])
+    if value is None:
         await _refuse(update, "bad_time", chat)
         return
-    sub = replace(sub, time_of_day=f"{int(hour):02d}:{minute}")
+    sub = replace(sub, time_of_day=value)
     await _done(update, services, chat, await _save(services, sub, _now()))
 
 

@@ -146,3 +146,14 @@ def test_no_digest_when_off() -> None:
     assert (
         next_digest_at(Subscription(1, frequency="off"), datetime(2026, 11, 23, tzinfo=UTC)) is None
     )
+
+
+def test_time_of_day_and_time_zone_as_settings_and_feeds_yaml_read_them() -> None:
+    from bot.pipeline.digest import time_of_day, time_zone
+
+    assert [time_of_day(v) for v in ("9:05", "09:05", " 23:59 ", "0:00")] == [
+        "09:05", "09:05", "23:59", "00:00",
+    ]  # fmt: skip
+    assert [time_of_day(v) for v in ("24:00", "9:60", "9:5", "09", "", "nine")] == [None] * 6
+    assert time_zone("Europe/Minsk") is not None
+    assert [time_zone(v) for v in ("Mars/Olympus", "Europe", "", "../etc", "\x00")] == [None] * 5
