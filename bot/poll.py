@@ -27,10 +27,11 @@ from bot.fetch.client import FetchResult, fetch, make_client
 from bot.fetch.fulltext import fetch_full_text
 from bot.fetch.llm import LlmSettings, LlmSummariser
 from bot.models import Entry, FeedState, NewArticle, StoryItem
-from bot.pipeline.classify import classify
-from bot.pipeline.cluster import assign_stories
+from bot.pipeline.articles import classify_entries, content_hash
+from bot.pipeline.cluster import StoryIndex
 from bot.pipeline.parse import ParsedFeed, parse_feed
 from bot.pipeline.schedule import FetchOutcome, ScheduleBounds, next_fetch_at, should_pause
+from bot.workers import shared_workers
 from storage import StorageError, Store
 
 __all__ = ["FeedResult", "poll_client", "poll_feeds", "summariser_for", "utcnow"]
@@ -40,9 +41,10 @@ T = TypeVar("T")
 STORY_WINDOW = timedelta(hours=72)
 
 
-# All CPU work of a cycle (parsing, classifying, grouping) runs on one thread, off the event
-# loop: more threads would only contend for the GIL (measured: slower, and a copy of every
-# thread's working set), one keeps the bot answering while a cycle runs.
+# The CPU work of a cycle runs off the event loop, so the bot keeps answering while a cycle
+# runs. Parsing and classifying a feed's items (pure functions of their arguments) go to
+# worker processes (``poll.workers``, bot.workers): one per CPU, as threads would only contend
+# for the GIL. Grouping stories reads the cycle's shared state: it runs on one thread here.
 _CPU = ThreadPoolExecutor(max_workers=1, thread_name_prefix="azby-cpu")
 
 
@@ -104,11 +106,6 @@ def story_id(url: str) -> str:
     return hashlib.sha1(url.encode()).hexdigest()[:16]
 
 
-def content_hash(entry: Entry) -> str:
-    """What a feed says of an item; a change means the article was edited."""
-    return hashlib.sha256(f"{entry.title}\n{entry.text}".encode()).hexdigest()
-
-
 async def poll_feeds(
     store: Store,
     config: AppConfig,
@@ -150,8 +147,9 @@ class _Cycle:
     ) -> None:
         self.store, self.config, self.client, self.now, self.rng = store, config, client, now, rng
         self.summariser = summariser
-        self.heads: list[StoryItem] | None = None
+        self.stories: StoryIndex | None = None
         self.settings = config.poll
+        self.workers = shared_workers(self.settings.processes)
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.settings.per_host)
@@ -201,7 +199,7 @@ class _Cycle:
             return FeedResult(feed.name, feed.url, "not_modified", moved_to=moved_to)
         if not fetched.ok:
             return replace(await self._failed(feed, fetched), moved_to=moved_to)
-        parsed = await _cpu(
+        parsed = await self.workers.run(
             parse_feed,
             fetched.content,
             url=fetched.url,
@@ -281,7 +279,7 @@ class _Cycle:
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()
         fresh.sort(key=lambda e: e.published or at)
-        new_articles = await _cpu(self._articles, feed, fresh, full_texts, [None] * len(fresh), at)
+        new_articles = await self._articles(feed, fresh, full_texts, at)
         if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
             oldest = at - self.settings.backlog_age
             new_articles = [replace(a, backlog=a.published < oldest) for a in new_articles]
@@ -294,7 +292,7 @@ class _Cycle:
             new_articles = [replace(a, fetched=stored_at) for a in new_articles]
             inserted = await self.store.add_articles(feed.id, new_articles)
             for article_id, entry in edited:
-                (article,) = await _cpu(self._articles, feed, [entry], full_texts, [None], at)
+                (article,) = await self._articles(feed, [entry], full_texts, at)
                 await self.store.update_article(article_id, article, at)
         relevant = [a for a in new_articles if a.relevant]
         started = sum(1 for a in relevant if a.cluster == story_id(a.url))
@@ -329,9 +327,10 @@ class _Cycle:
         relevant = [a for a in articles if a.relevant]
         stories: dict[str, str] = {}
         if relevant:
-            if self.heads is None:  # read once a cycle; this cycle's stories are added below
-                self.heads = await self.store.recent_story_heads(at - STORY_WINDOW)
-            heads = self.heads
+            if self.stories is None:  # read once a cycle; this cycle's stories join it
+                heads = await self.store.recent_story_heads(at - STORY_WINDOW)
+                self.stories = await _cpu(StoryIndex, heads, STORY_WINDOW)
+            index = self.stories
             new = [
                 StoryItem(
                     id=story_id(a.url),
@@ -342,9 +341,8 @@ class _Cycle:
                 )
                 for a in relevant
             ]
-            found = await _cpu(assign_stories, heads, new, STORY_WINDOW)
+            found = await _cpu(index.assign, new)
             stories = {item.id: story for item, story in zip(new, found, strict=True)}
-            heads.extend(replace(item, story=story) for item, story in zip(new, found, strict=True))
         return [replace(a, cluster=stories.get(story_id(a.url), story_id(a.url))) for a in articles]
 
     async def _llm_summaries(self, articles: list[NewArticle]) -> list[NewArticle]:
@@ -364,45 +362,25 @@ class _Cycle:
 
         return list(await asyncio.gather(*(one(a) for a in articles)))
 
-    def _articles(
+    async def _articles(
         self,
         feed: FeedState,
         entries: Sequence[Entry],
         full_texts: dict[str, str],
-        clusters: Sequence[str | None],
         at: datetime,
     ) -> list[NewArticle]:
-        """Classify entries (CPU work: called in a thread)."""
-        articles = []
-        for entry, cluster in zip(entries, clusters, strict=True):
-            full = full_texts.get(entry.url)
-            text = full or entry.text
-            verdict = classify(
-                entry.title,
-                text,
-                self.config.topics,
-                language_hint=entry.language or feed.language,
-            )
-            articles.append(
-                NewArticle(
-                    url=entry.url,
-                    title=entry.title,
-                    text=text,
-                    teaser=entry.text if full else None,
-                    summary=verdict.summary,
-                    language=verdict.language,
-                    published=entry.published or at,
-                    fetched=at,
-                    relevant=verdict.relevance_score >= self.config.relevance_threshold,
-                    relevance_score=verdict.relevance_score,
-                    reason=verdict.reason,
-                    topics=verdict.topics,
-                    cluster=cluster,
-                    guid=entry.guid,
-                    content_hash=content_hash(entry),
-                )
-            )
-        return articles
+        """Classify entries (in a worker process)."""
+        if not entries:
+            return []
+        return await self.workers.run(
+            classify_entries,
+            entries,
+            {e.url: full_texts[e.url] for e in entries if e.url in full_texts},
+            topics=self.config.topics,
+            feed_language=feed.language,
+            threshold=self.config.relevance_threshold,
+            at=at,
+        )
 
 
 def _teaser(entries: Sequence[Entry], url: str) -> str:

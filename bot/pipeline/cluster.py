@@ -26,6 +26,7 @@ from bot.pipeline.translit import word_key
 __all__ = [
     "DEFAULT_WINDOW",
     "STORY_THRESHOLD",
+    "StoryIndex",
     "assign_stories",
     "story_key",
 ]
@@ -267,23 +268,57 @@ def _features(item: StoryItem) -> _Features:
     return _Features(keys, frozenset(names), _figures(head), _dates(head), _is_preview(title))
 
 
-def _similarity(left: _Features, right: _Features, idf: dict[str, float]) -> float:
-    if left.preview != right.preview:
+class _Weights:
+    """IDF weights of one ``assign`` call's pool and the norms and name weights they give,
+    each computed once, when first needed."""
+
+    def __init__(self, features: Sequence[_Features], frequency: Counter[str]) -> None:
+        self.features, self.frequency = features, frequency
+        self.total = len(features)
+        self.idf: dict[str, float] = {}
+        self._norms: dict[int, float] = {}
+        self._names: dict[int, float] = {}
+
+    def weight(self, key: str) -> float:
+        idf = self.idf.get(key)
+        if idf is None:
+            idf = math.log((self.total + 1) / (self.frequency[key] + 0.5)) + 0.5
+            self.idf[key] = idf
+        return idf
+
+    def norm(self, index: int) -> float:
+        norm = self._norms.get(index)
+        if norm is None:
+            weight = self.weight
+            keys = self.features[index].keys
+            norm = math.sqrt(sum((v * weight(k)) ** 2 for k, v in keys.items()))
+            self._norms[index] = norm
+        return norm
+
+    def names(self, index: int) -> float:
+        found = self._names.get(index)
+        if found is None:
+            found = self._names[index] = sum(map(self.weight, self.features[index].names))
+        return found
+
+
+def _similarity(left: int, right: int, weights: _Weights) -> float:
+    first, second = weights.features[left], weights.features[right]
+    if first.preview != second.preview:
         return 0.0
-    shared = left.keys.keys() & right.keys.keys()
-    dot = sum(left.keys[k] * right.keys[k] * idf[k] ** 2 for k in shared)
-    norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in left.keys.items())) * math.sqrt(
-        sum((v * idf[k]) ** 2 for k, v in right.keys.items())
-    )
+    weight = weights.weight
+    shared = first.keys.keys() & second.keys.keys()
+    dot = sum(first.keys[k] * second.keys[k] * weight(k) ** 2 for k in shared)
+    norm = weights.norm(left) * weights.norm(right)
     score = dot / norm if norm else 0.0
-    shared_names = left.names & right.names
+    shared_names = first.names & second.names
     if len(shared_names) >= _MIN_SHARED_NAMES:
         # Names and loanwords survive translation when the other words do not: the share
         # of the shorter list of names that the other article also has.
-        smaller = min(sum(idf[k] for k in left.names), sum(idf[k] for k in right.names))
-        score = max(score, _NAME_WEIGHT * sum(idf[k] for k in shared_names) / smaller)
-    score += min(_FIGURE_CAP, _FIGURE_BONUS * len(left.figures & right.figures))
-    if left.dates & right.dates:
+        smaller = min(weights.names(left), weights.names(right))
+        score = max(score, _NAME_WEIGHT * sum(map(weight, shared_names)) / smaller)
+    score += min(_FIGURE_CAP, _FIGURE_BONUS * len(first.figures & second.figures))
+    if first.dates & second.dates:
         score += _DATE_BONUS
     return score
 
@@ -311,54 +346,99 @@ def assign_stories(
     reaches ``threshold``: the IDF-weighted cosine of their word keys (title counted twice,
     lead of the text once), plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared
     day of a month; a preview and a report never match. Otherwise it starts a story of
-    its own. Deterministic; O(len(new) × (len(existing) + len(new))).
+    its own. Deterministic. ``StoryIndex`` does the same for a stream of batches (a poll
+    cycle's feeds) without going over the existing items again for each batch.
     """
-    pool = [*existing, *new]
-    features = [_features(item) for item in pool]
-    document_frequency: Counter[str] = Counter()
-    for feature in features:
-        document_frequency.update(feature.keys.keys())
-    total = len(pool)
-    idf = {
-        key: math.log((total + 1) / (count + 0.5)) + 0.5
-        for key, count in document_frequency.items()
-    }
-    stories = [item.story or item.id for item in existing]
-    # Only an item sharing a word key, a name or a figure can reach the threshold (a shared
-    # date alone adds _DATE_BONUS): an inverted index finds those, so a new article is not
-    # compared with every recent one. Tokens in more than a fifth of the pool (the two
-    # countries' names) index nothing: sharing only them never makes one story.
-    common = max(8, total // 5)
-    postings: defaultdict[str, list[int]] = defaultdict(list)
+    return StoryIndex(existing, window, threshold).assign(new)
 
-    def tokens(feature: _Features) -> set[str]:
-        return {
-            *(k for k in feature.keys if document_frequency[k] <= common),
-            *(f"name:{n}" for n in feature.names if document_frequency.get(n, 0) <= common),
-            *(f"figure:{f}" for f in feature.figures),
-        }
 
-    for index in range(len(existing)):
-        for token in tokens(features[index]):
-            postings[token].append(index)
-    full_scan = threshold <= _DATE_BONUS
-    assigned: list[str] = []
-    for offset, item in enumerate(new):
-        index = len(existing) + offset
-        own = tokens(features[index])
-        if full_scan:
-            candidates: Iterable[int] = range(index)
-        else:
-            candidates = sorted({other for token in own for other in postings.get(token, ())})
-        best, best_score = item.id, threshold
-        for other in candidates:
-            if not _within(item.published, pool[other].published, window):
-                continue
-            score = _similarity(features[index], features[other], idf)
-            if score >= best_score:
-                best, best_score = stories[other], score
-        stories.append(best)
-        assigned.append(best)
-        for token in own:
-            postings[token].append(index)
-    return assigned
+class StoryIndex:
+    """The recent articles, indexed for grouping new ones into stories.
+
+    ``StoryIndex(existing).assign(new)`` is ``assign_stories(existing, new)``, and the
+    assigned items join the index: a second ``assign(more)`` gives what
+    ``assign_stories(existing + new with their stories, more)`` would, at the cost of
+    ``more`` alone (plus its candidates), not of the whole pool again.
+    """
+
+    def __init__(
+        self,
+        existing: Sequence[StoryItem],
+        window: timedelta = DEFAULT_WINDOW,
+        threshold: float = STORY_THRESHOLD,
+    ) -> None:
+        self.window, self.threshold = window, threshold
+        self.pool: list[StoryItem] = []
+        self.features: list[_Features] = []
+        self.stories: list[str] = []
+        self.frequency: Counter[str] = Counter()  # items holding each word key
+        # every item under each of its tokens (word keys, names, figures); which tokens are
+        # too common to look up is decided per call, as the pool grows
+        self.postings: defaultdict[str, list[int]] = defaultdict(list)
+        self._tokens: list[tuple[str, ...]] = []
+        for item in existing:
+            self._add(item, _features(item))
+            self._index(len(self.pool) - 1, item.story or item.id)
+
+    def _add(self, item: StoryItem, features: _Features) -> None:
+        self.pool.append(item)
+        self.features.append(features)
+        self.frequency.update(features.keys.keys())
+        self._tokens.append(
+            (
+                *features.keys,
+                *(f"name:{n}" for n in features.names),
+                *(f"figure:{f}" for f in features.figures),
+            )
+        )
+
+    def _index(self, index: int, story: str) -> None:
+        self.stories.append(story)
+        for token in self._tokens[index]:
+            self.postings[token].append(index)
+
+    def assign(self, new: Sequence[StoryItem]) -> list[str]:
+        """The story id of each item of ``new`` (see ``assign_stories``); they join the index."""
+        first = len(self.pool)
+        for item in new:
+            self._add(item, _features(item))
+        total = len(self.pool)
+        weights = _Weights(self.features, self.frequency)
+        # Only an item sharing a word key, a name or a figure can reach the threshold (a
+        # shared date alone adds _DATE_BONUS): the postings find those, so a new article is
+        # not compared with every recent one. Tokens in more than a fifth of the pool (the
+        # two countries' names) find nothing: sharing only them never makes one story.
+        common = max(8, total // 5)
+        frequency = self.frequency
+
+        def rare(token: str) -> bool:
+            if token.startswith("figure:"):
+                return True
+            key = token[5:] if token.startswith("name:") else token
+            return frequency.get(key, 0) <= common
+
+        full_scan = self.threshold <= _DATE_BONUS
+        assigned: list[str] = []
+        for index in range(first, total):
+            item = self.pool[index]
+            if full_scan:
+                candidates: Iterable[int] = range(index)
+            else:
+                postings = self.postings
+                found = {
+                    other
+                    for token in self._tokens[index]
+                    if rare(token)
+                    for other in postings.get(token, ())
+                }
+                candidates = sorted(found)
+            best, best_score = item.id, self.threshold
+            for other in candidates:
+                if not _within(item.published, self.pool[other].published, self.window):
+                    continue
+                score = _similarity(index, other, weights)
+                if score >= best_score:
+                    best, best_score = self.stories[other], score
+            assigned.append(best)
+            self._index(index, best)
+        return assigned

@@ -157,3 +157,43 @@ def test_odd_items_do_not_crash(item: StoryItem) -> None:
 
 def test_no_new_items() -> None:
     assert assign_stories([CALL_EN], []) == []
+
+
+# --- StoryIndex: a cycle's feeds grouped one batch after another -------------------------
+
+
+def _labelled_items() -> list[StoryItem]:
+    import json
+    from pathlib import Path
+
+    rows = []
+    for name in ("dev.jsonl", "heldout.jsonl"):
+        path = Path(__file__).parents[1] / "data" / "labelled" / name
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [
+        StoryItem(
+            row["id"],
+            row["title"],
+            row["text"],
+            datetime.fromisoformat(row["published"]),
+            row["language"],
+        )
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 40])
+def test_story_index_in_batches_equals_assign_stories_on_everything_before(batch: int) -> None:
+    from bot.pipeline.cluster import StoryIndex
+
+    items = _labelled_items()
+    existing = [replace(item, story=item.id) for item in items[:20]]
+    index = StoryIndex(existing, timedelta(days=3650))
+    grouped = list(existing)
+    for start in range(20, len(items), batch):
+        new = items[start : start + batch]
+        expected = assign_stories(grouped, new, timedelta(days=3650))
+        assert index.assign(new) == expected
+        grouped += [replace(item, story=story) for item, story in zip(new, expected, strict=True)]
+    # the labelled corpus has stories told by several outlets: some items joined others
+    assert len({item.story for item in grouped}) < len(grouped)

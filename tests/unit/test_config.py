@@ -155,6 +155,10 @@ class TestFeedsFile:
                 "feeds.yaml line 2: poll.concurrency: Input should be greater",
             ),
             (
+                "poll:\n  workers: -1\n",
+                "feeds.yaml line 2: poll.workers: Input should be greater than or equal to 0",
+            ),
+            (
                 "relevance:\n  threshold: 2\n",
                 "feeds.yaml line 2: relevance.threshold: Input should be less",
             ),

@@ -1,0 +1,105 @@
+"""Worker processes for the poll cycle's CPU work: parsing feeds and classifying items.
+
+Python runs one thread at a time, so the only way a poll uses more than one CPU is more
+processes. ``Workers.run`` sends a pure function of picklable arguments (``parse_feed``,
+``classify_entries``) to a pool of ``poll.workers`` processes; with ``0`` it runs on one
+thread of this process instead.
+
+The processes are forked from a fork server (``multiprocessing``'s ``forkserver`` method)
+that has imported the pipeline and loaded the language model once (``bot.pipeline.worker``):
+a worker starts in milliseconds and shares that memory instead of holding a copy, and no
+worker is forked from this process's threads (the event loop's, the database driver's).
+A worker that dies (killed, out of memory) breaks the pool: the next call makes a new one
+and tries once more, so one lost process costs one retry, not the cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+__all__ = ["Workers", "default_workers", "shared_workers"]
+
+T = TypeVar("T")
+
+# the fork server imports this module before forking any worker (see bot/pipeline/worker.py)
+_PRELOAD = ["bot.pipeline.worker"]
+
+
+def default_workers() -> int:
+    """One worker process per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Workers:
+    """Runs CPU work off the event loop: in ``processes`` worker processes, or on one
+    thread when ``processes`` is 0."""
+
+    def __init__(self, processes: int) -> None:
+        if processes < 0:
+            raise ValueError(f"workers must be 0 or more, not {processes}")
+        self.processes = processes
+        self._lock = threading.Lock()
+        self._executor: Executor | None = None
+
+    def _pool(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                if self.processes == 0:
+                    self._executor = ThreadPoolExecutor(1, thread_name_prefix="azby-cpu")
+                else:
+                    context = multiprocessing.get_context("forkserver")
+                    context.set_forkserver_preload(_PRELOAD)
+                    self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+            return self._executor
+
+    def _discard(self, broken: Executor) -> None:
+        with self._lock:
+            if self._executor is broken:
+                self._executor = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` in a worker; its exceptions are raised here."""
+        call = functools.partial(function, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._pool()
+            try:
+                return await loop.run_in_executor(pool, call)
+            except BrokenProcessPool:
+                self._discard(pool)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Stop the workers (waiting for the work they have)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+
+_SHARED: dict[int, Workers] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_workers(processes: int) -> Workers:
+    """This process's pool of ``processes`` workers, made on first use and kept: every
+    poll cycle uses the same processes instead of starting its own."""
+    with _SHARED_LOCK:
+        workers = _SHARED.get(processes)
+        if workers is None:
+            workers = _SHARED[processes] = Workers(processes)
+        return workers

@@ -1,0 +1,100 @@
+"""The poll's worker processes (bot.workers): results, errors, a dead worker, the fallback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.config import parse_feeds_yaml
+from bot.pipeline.language import detect_language
+from bot.workers import Workers, default_workers, shared_workers
+
+
+def _pid_and_language(text: str) -> tuple[int, str]:
+    return os.getpid(), detect_language(text)
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def test_work_runs_in_another_process_with_the_pipeline_warm() -> None:
+    workers = Workers(1)
+    try:
+        pid, language = await workers.run(_pid_and_language, "Prezident Bakıda görüşüb.")
+    finally:
+        workers.close()
+    assert pid != os.getpid()
+    assert language == "az"
+
+
+async def test_an_exception_in_a_worker_is_raised_in_the_caller() -> None:
+    workers = Workers(1)
+    try:
+        with pytest.raises(ValueError, match="bad feed"):
+            await workers.run(_fail, "bad feed")
+        # the pool survives an ordinary exception
+        assert (await workers.run(_pid_and_language, "Minsk and Baku"))[1] == "en"
+    finally:
+        workers.close()
+
+
+async def test_a_killed_worker_costs_one_retry_not_the_pool() -> None:
+    workers = Workers(1)
+    try:
+        first, _ = await workers.run(_pid_and_language, "one")
+        os.kill(first, signal.SIGKILL)  # e.g. the OOM killer
+        second, language = await workers.run(_pid_and_language, "Лукашенко прибыл в Баку.")
+        assert second != first
+        assert language == "ru"
+    finally:
+        workers.close()
+
+
+async def test_work_that_kills_every_worker_fails_after_one_retry() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    workers = Workers(1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            await workers.run(_die)
+        assert (await workers.run(_pid_and_language, "Baku"))[0] != os.getpid()
+    finally:
+        workers.close()
+
+
+async def test_zero_workers_run_on_a_thread_of_this_process() -> None:
+    workers = Workers(0)
+    try:
+        pid, language = await workers.run(_pid_and_language, "Azərbaycan və Belarus")
+    finally:
+        workers.close()
+    assert pid == os.getpid()
+    assert language == "az"
+
+
+def test_negative_workers_are_refused() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        Workers(-1)
+
+
+def test_shared_workers_are_one_pool_per_size() -> None:
+    assert shared_workers(1) is shared_workers(1)
+    assert shared_workers(1) is not shared_workers(0)
+
+
+def test_poll_workers_default_to_one_per_cpu(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    default = parse_feeds_yaml("feeds: []\n", path)
+    assert default.poll.workers is None
+    assert default.poll.processes == default_workers() == len(os.sched_getaffinity(0))
+    chosen = parse_feeds_yaml(textwrap.dedent("poll:\n  workers: 0\n"), path)
+    assert chosen.poll.processes == 0
