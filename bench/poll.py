@@ -16,8 +16,12 @@ runs, every one in a fresh process, timed from spawn to exit:
   only) and ``update_feeds(workers=N, scheduled=False)`` (``_reader_update.py``).
 
 azby gets ``poll: {concurrency: N}`` in its feeds.yaml and reader ``workers=N``, the same N.
-Wall time comes from ``time.perf_counter`` around the child; CPU time (user + system) and peak
-RSS from ``os.wait4``, which reports that one child's own resource usage. ``items/s`` is
+Wall time comes from ``time.perf_counter`` around the child. CPU time (user + system) and
+memory cover the child and all its descendants (azby's poll worker processes and their fork
+server, which ``wait4`` does not account for): ``/proc`` is sampled every 50 ms for the peak
+of their summed RSS (shared pages counted once per process: the conservative figure, the one
+the target is checked on) and of their summed PSS (shared pages split), and for their CPU
+time; ``wait4`` adds the child's own. ``items/s`` is
 feeds × items ÷ wall time (for a 304 poll: items kept up to date per second).
 
 The figures are checked to be real: the server's count of answers must be one 200 per feed
@@ -41,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -72,7 +77,9 @@ class Run:
     phase: str
     wall: float
     cpu: float
-    rss_mb: float
+    rss_mb: float  # peak of the summed RSS of the process and its descendants
+    pss_mb: float  # peak of their summed PSS
+    processes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,24 +100,98 @@ class Setup:
 # --- measuring -----------------------------------------------------------------------------
 
 
+class TreeSampler(threading.Thread):
+    """Samples a process and all its descendants (azby's poll workers and their fork server
+    are not children that ``wait4`` accounts for) every ``every`` seconds from ``/proc``:
+    the peak of their summed RSS, the peak of their summed PSS (shared pages split between
+    the processes sharing them) and their CPU time."""
+
+    def __init__(self, root: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every = root, every
+        self.peak_rss = self.peak_pss = 0.0  # MiB
+        self.cpu: dict[int, float] = {}  # pid → last seen user + system (+ reaped children)
+        self.done = threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.sample()
+
+    def tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
+
+    def sample(self) -> None:
+        rss = pss = 0.0
+        for pid in self.tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # utime, stime, cutime, cstime: fields 14–17 of stat (11–14 after the name)
+            ticks = sum(int(value) for value in fields[11:15])
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), ticks / self.tick)
+            values = dict(
+                (line.split()[0].rstrip(":"), int(line.split()[1]))
+                for line in rollup.splitlines()[1:]
+                if line.split()[0] in ("Rss:", "Pss:")
+            )
+            rss += values.get("Rss", 0) / 1024
+            pss += values.get("Pss", 0) / 1024
+        self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+
+
 def measure(tool: str, phase: str, command: list[str], env: dict[str, str], log: Path) -> Run:
-    """Run ``command`` to completion; its wall time, CPU time and peak RSS."""
+    """Run ``command`` to completion; its wall time, CPU time and peak memory, the
+    process's descendants included."""
     with log.open("wb") as out:
         start = time.perf_counter()
         child = subprocess.Popen(command, env=env, cwd=log.parent, stdout=out, stderr=out)
+        sampler = TreeSampler(child.pid)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
+        sampler.done.set()
+        sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         tail = log.read_text(errors="replace").splitlines()[-15:]
         raise BenchError(
             f"{tool} {phase} exited with {child.returncode}; end of {log}:\n" + "\n".join(tail)
         )
-    # Linux reports ru_maxrss in KiB
-    done = Run(tool, phase, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    # wait4 counts the child and the descendants it reaped (Linux reports ru_maxrss in KiB);
+    # the sampler adds what it saw of the others (a fork server's workers)
+    own_cpu = usage.ru_utime + usage.ru_stime
+    others = sum(cpu for pid, cpu in sampler.cpu.items() if pid != child.pid)
+    done = Run(
+        tool,
+        phase,
+        wall,
+        own_cpu + others,
+        max(usage.ru_maxrss / 1024, sampler.peak_rss),
+        sampler.peak_pss,
+        len(sampler.cpu),
+    )
     print(
         f"  {tool:<6} {phase:<8} {done.wall:7.2f} s wall {done.cpu:7.2f} s CPU "
-        f"{done.rss_mb:6.0f} MB peak RSS",
+        f"{done.rss_mb:6.0f} MB peak RSS ({done.pss_mb:.0f} MB PSS, {done.processes} "
+        f"process{'es' if done.processes > 1 else ''})",
         flush=True,
     )
     return done
@@ -266,7 +347,10 @@ def median_of(runs: list[Run], tool: str, phase: str, field: str) -> float:
 def report(runs: list[Run], setup: Setup) -> bool:
     """Print the table of medians and the targets; whether every target is met."""
     print()
-    header = f"{'tool':<7}{'run':<20}{'wall s':>8}{'items/s':>10}{'CPU s':>8}{'peak RSS MB':>13}"
+    header = (
+        f"{'tool':<7}{'run':<20}{'wall s':>8}{'items/s':>10}{'CPU s':>8}{'peak RSS MB':>13}"
+        f"{'PSS MB':>8}"
+    )
     print(header)
     print("-" * len(header))
     for tool in ("azby", "reader"):
@@ -275,10 +359,15 @@ def report(runs: list[Run], setup: Setup) -> bool:
             rate = f"{setup.expected / wall:,.0f}" if phase != "startup" else "—"
             cpu = median_of(runs, tool, phase, "cpu")
             rss = max(r.rss_mb for r in runs if (r.tool, r.phase) == (tool, phase))
+            pss = max(r.pss_mb for r in runs if (r.tool, r.phase) == (tool, phase))
             print(
                 f"{tool:<7}{PHASE_LABELS[phase]:<20}{wall:>8.2f}{rate:>10}{cpu:>8.2f}{rss:>13.0f}"
+                f"{pss:>8.0f}"
             )
-    print("(medians of wall and CPU time; peak RSS is the largest of the rounds)")
+    print(
+        "(medians of wall and CPU time; memory is the largest of the rounds, summed over the "
+        "process and its descendants)"
+    )
 
     def med(tool: str, phase: str, field: str = "wall") -> float:
         return median_of(runs, tool, phase, field)

@@ -128,7 +128,7 @@ class PollSettings:
     pause_after: timedelta = timedelta(days=7)
     max_hint: timedelta = timedelta(hours=6)
     max_backoff: timedelta = timedelta(hours=24)
-    workers: int | None = None  # processes parsing and classifying; None: one per CPU
+    workers: int | None = None  # processes parsing and classifying; None: CPUs - 1
 
     @property
     def processes(self) -> int:

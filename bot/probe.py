@@ -7,7 +7,6 @@ a password typed into a URL is never echoed back or logged.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.config import AppConfig, Settings, split_url
 from bot.fetch.client import fetch, make_client
-from bot.models import Entry, FeedState
-from bot.pipeline.classify import classify
+from bot.models import FeedState
+from bot.pipeline.articles import classify_entries
 from bot.pipeline.normalise import canonical_url
 from bot.pipeline.parse import parse_feed
+from bot.workers import shared_workers
 
 __all__ = ["FeedProbe", "find_duplicate", "probe_feed", "redact", "url_problem"]
 
@@ -106,21 +106,20 @@ async def probe_feed(url: str, settings: Settings, config: AppConfig, now: datet
     where = fetched.permanent_url or url
     if not fetched.ok:
         return FeedProbe(where, fetched.url, error=fetched.error or "fetch failed")
-    parsed = await asyncio.to_thread(
+    workers = shared_workers(config.poll.processes)  # the poll's own workers
+    parsed = await workers.run(
         parse_feed, fetched.content, url=fetched.url, content_type=fetched.content_type, now=now
     )
     if parsed.error:
         return FeedProbe(where, fetched.url, error=parsed.error)
-    relevant = await asyncio.to_thread(_count_relevant, parsed.entries, config)
-    return FeedProbe(where, fetched.url, parsed.title, len(parsed.entries), relevant)
-
-
-def _count_relevant(entries: Sequence[Entry], config: AppConfig) -> int:
-    return sum(
-        1
-        for entry in entries
-        if classify(
-            entry.title, entry.text, config.topics, language_hint=entry.language
-        ).relevance_score
-        >= config.relevance_threshold
+    articles = await workers.run(
+        classify_entries,
+        parsed.entries,
+        {},
+        topics=config.topics,
+        feed_language=None,
+        threshold=config.relevance_threshold,
+        at=now,
     )
+    relevant = sum(1 for article in articles if article.relevant)
+    return FeedProbe(where, fetched.url, parsed.title, len(parsed.entries), relevant)
