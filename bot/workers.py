@@ -10,7 +10,10 @@ that has imported the pipeline and loaded the language model once (``bot.pipelin
 a worker starts in milliseconds and shares that memory instead of holding a copy, and no
 worker is forked from this process's threads (the event loop's, the database driver's).
 A worker that dies (killed, out of memory) breaks the pool: the next call makes a new one
-and tries once more, so one lost process costs one retry, not the cycle.
+and tries once more, so one lost process costs one retry, not the cycle. A worker whose
+azby process dies without stopping it (``kill -9``, a crash) exits at once
+(``_exit_with``): nothing else would ever tell it, and it would hold the process's stdout
+and the fork server alive for good.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import asyncio
 import functools
 import multiprocessing
 import os
+import select
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,6 +50,31 @@ def default_workers() -> int:
     return max(1, cpus - 1)
 
 
+def _exit_with(pid: int) -> None:
+    """Worker initializer: exit when process ``pid`` (the azby process) ends. The worker's
+    parent is the fork server, so neither its parent nor a closed pipe tells it."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, kernel < 5.3): poll for it
+        handle = None
+
+    def wait() -> None:
+        if handle is not None:
+            select.select([handle], [], [])  # readable once the process has ended
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=wait, name="azby-watch-parent", daemon=True).start()
+
+
 class Workers:
     """Runs CPU work off the event loop: in ``processes`` worker processes, or on one
     thread when ``processes`` is 0."""
@@ -64,7 +94,12 @@ class Workers:
                 else:
                     context = multiprocessing.get_context("forkserver")
                     context.set_forkserver_preload(_PRELOAD)
-                    self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+                    self._executor = ProcessPoolExecutor(
+                        self.processes,
+                        mp_context=context,
+                        initializer=_exit_with,
+                        initargs=(os.getpid(),),
+                    )
             return self._executor
 
     def _discard(self, broken: Executor) -> None:

@@ -99,3 +99,44 @@ def test_poll_workers_default_to_one_per_cpu_but_one(tmp_path: Path) -> None:
     assert default.poll.processes == default_workers() == max(1, cpus - 1)
     chosen = parse_feeds_yaml(textwrap.dedent("poll:\n  workers: 0\n"), path)
     assert chosen.poll.processes == 0
+
+
+_OWNER = """
+import asyncio, os, sys, time
+from bot.workers import Workers
+
+async def main():
+    workers = Workers(1)
+    print(await workers.run(os.getpid), flush=True)
+    time.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+def test_workers_exit_when_their_process_is_killed() -> None:
+    import subprocess
+    import sys
+    import time
+
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    with owner.stdout:
+        worker = int(owner.stdout.readline())
+        assert _alive(worker)
+        owner.kill()  # kill -9: no chance to stop its workers
+        owner.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+        # nothing holds the killed process's stdout open any more: reading it ends
+        assert owner.stdout.read() == ""
