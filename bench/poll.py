@@ -110,7 +110,8 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.every = root, every
         self.peak_rss = self.peak_pss = 0.0  # MiB
-        self.cpu: dict[int, float] = {}  # pid → last seen user + system (+ reaped children)
+        self.cpu: dict[int, float] = {}  # pid → last seen user + system time, its own
+        self.children: dict[int, float] = {}  # pid → last seen CPU of the children it reaped
         self.done = threading.Event()
         self.tick = os.sysconf("SC_CLK_TCK")
 
@@ -144,9 +145,11 @@ class TreeSampler(threading.Thread):
                 rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             except OSError:
                 continue  # gone meanwhile
-            # utime, stime, cutime, cstime: fields 14–17 of stat (11–14 after the name)
-            ticks = sum(int(value) for value in fields[11:15])
-            self.cpu[pid] = max(self.cpu.get(pid, 0.0), ticks / self.tick)
+            # utime, stime, cutime, cstime: fields 14–17 of stat (11–14 after the name); a
+            # process's reaped children are sampled themselves: their CPU is not added twice
+            own, reaped = fields[11:13], fields[13:15]
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), sum(map(int, own)) / self.tick)
+            self.children[pid] = sum(map(int, reaped)) / self.tick
             values = dict(
                 (line.split()[0].rstrip(":"), int(line.split()[1]))
                 for line in rollup.splitlines()[1:]
@@ -175,15 +178,16 @@ def measure(tool: str, phase: str, command: list[str], env: dict[str, str], log:
         raise BenchError(
             f"{tool} {phase} exited with {child.returncode}; end of {log}:\n" + "\n".join(tail)
         )
-    # wait4 counts the child and the descendants it reaped (Linux reports ru_maxrss in KiB);
-    # the sampler adds what it saw of the others (a fork server's workers)
-    own_cpu = usage.ru_utime + usage.ru_stime
-    others = sum(cpu for pid, cpu in sampler.cpu.items() if pid != child.pid)
+    # the sampled processes' own CPU, plus what wait4 reports beyond the child's last sample
+    # (its own last moments and children reaped after it); ru_maxrss is in KiB on Linux
+    sampled = sum(sampler.cpu.values())
+    seen = sampler.cpu.get(child.pid, 0.0) + sampler.children.get(child.pid, 0.0)
+    tail = max(0.0, usage.ru_utime + usage.ru_stime - seen)
     done = Run(
         tool,
         phase,
         wall,
-        own_cpu + others,
+        sampled + tail,
         max(usage.ru_maxrss / 1024, sampler.peak_rss),
         sampler.peak_pss,
         len(sampler.cpu),

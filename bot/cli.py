@@ -224,7 +224,7 @@ async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bo
     from bot.pipeline.language import warm_up
     from bot.poll import poll_client, poll_feeds, summariser_for
 
-    if config.poll.processes == 0:
+    if config.poll.workers == 0:
         # classifying on a thread here: the language model's load peaks at ~110 MB of buffers
         # it then frees; loaded before the database and the HTTP pools, the memory it frees
         # serves them, and the peaks don't add up. Worker processes load it themselves.
@@ -517,7 +517,7 @@ async def _digest_preview(
     lines: list[str] = []
     language = "en"
     time_zone: str | None = None
-    if config.poll.processes == 0:
+    if config.poll.workers == 0:
         warm_up()  # see _poll_once
     store = await _open(settings, config)
     try:

@@ -29,7 +29,6 @@ from bot.deliver.limits import DeliveryLimits
 from bot.models import FeedConfig, Topic
 from bot.pipeline.digest import time_of_day, time_zone
 from bot.pipeline.topics import load_topics
-from bot.workers import default_workers
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -128,12 +127,7 @@ class PollSettings:
     pause_after: timedelta = timedelta(days=7)
     max_hint: timedelta = timedelta(hours=6)
     max_backoff: timedelta = timedelta(hours=24)
-    workers: int | None = None  # processes parsing and classifying; None: CPUs - 1
-
-    @property
-    def processes(self) -> int:
-        """Worker processes for a poll's CPU work (0: one thread of this process)."""
-        return default_workers() if self.workers is None else self.workers
+    workers: int = 0  # processes parsing and classifying (0: one thread of this process)
 
     @property
     def deadline(self) -> float:
@@ -388,7 +382,7 @@ class _Poll(_Strict):
     pause_after: timedelta = timedelta(days=7)
     max_hint: timedelta = timedelta(hours=6)
     max_backoff: timedelta = timedelta(hours=24)
-    workers: int | None = Field(default=None, ge=0, le=64)
+    workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("backlog_age", "pause_after", "max_hint", "max_backoff", mode="before")
     @classmethod

@@ -149,7 +149,7 @@ class _Cycle:
         self.summariser = summariser
         self.stories: StoryIndex | None = None
         self.settings = config.poll
-        self.workers = shared_workers(self.settings.processes)
+        self.workers = shared_workers(self.settings.workers)
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.settings.per_host)

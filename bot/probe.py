@@ -106,7 +106,7 @@ async def probe_feed(url: str, settings: Settings, config: AppConfig, now: datet
     where = fetched.permanent_url or url
     if not fetched.ok:
         return FeedProbe(where, fetched.url, error=fetched.error or "fetch failed")
-    workers = shared_workers(config.poll.processes)  # the poll's own workers
+    workers = shared_workers(config.poll.workers)  # the poll's own workers
     parsed = await workers.run(
         parse_feed, fetched.content, url=fetched.url, content_type=fetched.content_type, now=now
     )

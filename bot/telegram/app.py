@@ -166,7 +166,7 @@ def run_bot(
     with AZBY_HTTP_PORT or a webhook, the HTTP server too (bot.telegram.runner)."""
     from bot.pipeline.language import warm_up
 
-    if config.poll.processes == 0:  # else the poll's worker processes load it
+    if config.poll.workers == 0:  # else the poll's worker processes load it
         warm_up()  # before the store and pools: its load-time peak is not added to theirs
     application = build_application(settings, config, token)
     if webhook is None:

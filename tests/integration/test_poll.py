@@ -227,3 +227,34 @@ class TestFetch:
         async with make_client(allow_private_networks=True) as client:
             await fetch(client, server.url("/trend"))
         assert "azby/" in server.requests("/trend")[0].headers["User-Agent"]
+
+
+async def test_worker_processes_store_what_the_thread_stores(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """poll.workers moves parsing and classifying to other processes: same feeds, same
+    articles, classifications and stories as on the one thread of the default."""
+    from storage import open_store
+
+    paths = ("/trend", "/belta", "/report", "/sb", "/hostile", "/broken", "/html")
+    stored = {}
+    for workers in (0, 1):
+        config = config_for(server, *paths, extra=f"  full_text: false\n  workers: {workers}\n")
+        assert config.poll.workers == workers
+        store = await open_store(f"sqlite+aiosqlite:///{tmp_path / f'w{workers}.sqlite3'}")
+        try:
+            results = await poll(store, config)
+            articles = await store.latest_articles(limit=1000, relevant_only=False)
+        finally:
+            await store.close()
+        stored[workers] = (
+            {name: (r.status, r.new, r.relevant, r.stories, r.error) for name, r in results.items()},
+            sorted(
+                (a.url, a.title, a.summary, a.language, a.relevant, a.topics, a.cluster)
+                for a in articles
+            ),
+        )
+    assert stored[1] == stored[0]
+    results, articles = stored[0]
+    assert results["html"][0] == "error" and results["trend"][0] == "ok"
+    assert any(relevant for *_, relevant, _, _ in articles)

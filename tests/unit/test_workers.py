@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import parse_feeds_yaml
 from bot.pipeline.language import detect_language
-from bot.workers import Workers, default_workers, shared_workers
+from bot.workers import Workers, shared_workers
 
 
 def _pid_and_language(text: str) -> tuple[int, str]:
@@ -91,14 +91,11 @@ def test_shared_workers_are_one_pool_per_size() -> None:
     assert shared_workers(1) is not shared_workers(0)
 
 
-def test_poll_workers_default_to_one_per_cpu_but_one(tmp_path: Path) -> None:
+def test_poll_workers_default_to_none(tmp_path: Path) -> None:
     path = tmp_path / "feeds.yaml"
-    default = parse_feeds_yaml("feeds: []\n", path)
-    assert default.poll.workers is None
-    cpus = len(os.sched_getaffinity(0))
-    assert default.poll.processes == default_workers() == max(1, cpus - 1)
-    chosen = parse_feeds_yaml(textwrap.dedent("poll:\n  workers: 0\n"), path)
-    assert chosen.poll.processes == 0
+    assert parse_feeds_yaml("feeds: []\n", path).poll.workers == 0
+    chosen = parse_feeds_yaml(textwrap.dedent("poll:\n  workers: 2\n"), path)
+    assert chosen.poll.workers == 2
 
 
 _OWNER = """
