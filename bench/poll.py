@@ -91,6 +91,7 @@ class Setup:
     feeds: int
     items: int
     concurrency: int
+    workers: int = 0
 
     @property
     def expected(self) -> int:
@@ -301,6 +302,7 @@ def write_configs(setup: Setup, timeout: float) -> None:
         language = LANGUAGES[index % len(LANGUAGES)]
         lines += [f"  - name: Outlet {index:04d}", f"    url: {url}", f"    language: {language}"]
     poll = f"poll:\n  concurrency: {setup.concurrency}\n  timeout: {timeout:g}\n"
+    poll += f"  workers: {setup.workers}\n"
     (setup.work / "feeds.yaml").write_text("\n".join(lines) + "\n" + poll)
     (setup.work / "empty.yaml").write_text("feeds: []\n" + poll)
     (setup.work / "reader-feeds.txt").write_text("\n".join(urls) + "\n")
@@ -417,6 +419,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency", type=int, default=20, help="azby's poll concurrency = reader's workers"
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="azby's poll.workers: worker processes (0)"
+    )
     parser.add_argument("--timeout", type=float, default=30, help="azby's poll timeout, s (30)")
     parser.add_argument(
         "--latency", type=float, default=0.0, help="server delay per answer, s (0: CPU-bound)"
@@ -424,6 +429,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    if args.workers < 0:
+        parser.error("--workers must be 0 or more")
     if min(args.feeds, args.items, args.repeat, args.concurrency) < 1:
         parser.error("--feeds, --items, --repeat and --concurrency must be at least 1")
     return args
@@ -434,12 +441,13 @@ def run(args: argparse.Namespace, work: Path) -> bool:
     print(f"{describe_source()}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(
         f"{args.feeds} feeds × {args.items} items, concurrency/workers {args.concurrency}, "
+        f"azby poll.workers {args.workers}, "
         f"server latency {args.latency:g} s, {args.repeat} round(s); work dir {work}"
     )
     write_feeds(work / "feeds", args.feeds, args.items)
     server, port = start_server(work / "feeds", args.latency)
     try:
-        setup = Setup(work, port, args.feeds, args.items, args.concurrency)
+        setup = Setup(work, port, args.feeds, args.items, args.concurrency, args.workers)
         write_configs(setup, args.timeout)
         runs: list[Run] = []
         for number in range(1, args.repeat + 1):
