@@ -2,8 +2,10 @@
 
 Usage: python bench/_fake_bot_api.py TOKEN BLOCKED_CHATS_CSV FAIL_429_FRACTION
 Prints its base URL on the first line of stdout, then serves until killed. A bench-only
-method ``getStats`` returns ``{"delivered": {chat_id: successful sendMessage count},
-"requests": sendMessage requests answered, errors included}``.
+method ``getStats`` (optional ``since``: a number of requests) returns ``{"delivered": {chat_id:
+successful sendMessage count}, "requests": sendMessage requests answered, errors included,
+"busiest_second": the most sendMessage requests that arrived within any one second, counting
+from request number ``since`` on}``.
 """
 
 from __future__ import annotations
@@ -40,15 +42,30 @@ async def main() -> None:
         return result
 
     fake.register("sendMessage", send_message)
-    fake.register(
-        "getStats",
-        lambda params: {
+
+    def stats(params: dict[str, Any]) -> dict[str, Any]:
+        calls = fake.calls_to("sendMessage")
+        return {
             "delivered": {str(k): v for k, v in delivered.items()},
-            "requests": len(fake.calls_to("sendMessage")),
-        },
-    )
+            "requests": len(calls),
+            "busiest_second": _busiest_second(
+                sorted(call.at for call in calls[int(params.get("since", 0)) :])
+            ),
+        }
+
+    fake.register("getStats", stats)
     print(fake.base_url, flush=True)
     await asyncio.Event().wait()
+
+
+def _busiest_second(times: list[float]) -> int:
+    """The most of ``times`` (ascending) within any window of one second."""
+    busiest, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
 
 
 if __name__ == "__main__":
