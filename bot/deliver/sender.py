@@ -1,7 +1,8 @@
 """The outbox sender: delivers queued messages within Telegram's limits and never loses one.
 
-Limits: ``rate`` messages a second overall (token bucket), one message a ``private_interval``
-per private chat and one a ``group_interval`` per group (20 a minute). Outcomes::
+Limits: ``rate`` messages in any one second overall, as Telegram sees them arrive, spread out
+evenly (``bot.deliver.window``), one message a ``private_interval`` per private chat and one a
+``group_interval`` per group (20 a minute). Outcomes::
 
     delivered              → sent
     429 RetryAfter         → the chat's messages wait retry_after, then go again
@@ -38,6 +39,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.deliver.limits import DeliveryLimits
+from bot.deliver.window import SendWindow
 from bot.models import OutboxMessage
 from storage import StorageError, Store
 
@@ -74,27 +76,6 @@ class SendReport:
         return sum(self.failures[reason] for reason in DELIVERY_FAILURES)
 
 
-class _Bucket:
-    """A token bucket: ``rate`` tokens a second, bursts up to one second's worth."""
-
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._tokens = 1.0
-        self._updated = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    async def take(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self._rate, self._tokens + (now - self._updated) * self._rate)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self._rate)
-
-
 class Sender:
     """Drains the outbox through a python-telegram-bot ``Bot``."""
 
@@ -111,7 +92,8 @@ class Sender:
         limits = limits or DeliveryLimits()
         self._store, self._bot, self._limits, self._now = store, bot, limits, now
         self._may_claim = may_claim
-        self._bucket = _Bucket(limits.rate)
+        # bursts of what is sent between two marks anyway: a crash leaves no more sent but unmarked
+        self._window = SendWindow.per_second(limits.rate, burst_seconds=MARK_EVERY)
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
         self._delivered: list[int] = []
@@ -227,7 +209,6 @@ class Sender:
         if wait > 0:
             await asyncio.sleep(wait)
         self._next_ok[chat_id] = time.monotonic() + interval
-        await self._bucket.take()
 
     async def _send_one(
         self, message: OutboxMessage, report: SendReport, turn: asyncio.Semaphore
@@ -237,12 +218,13 @@ class Sender:
             # a turn covers the pacing and the send, not the store writes after a failure
             async with turn:
                 await self._pace(message.chat_id)
-                await self._bot.send_message(
-                    message.chat_id,
-                    message.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=_PREVIEWS[message.link_previews],
-                )
+                async with self._window:
+                    await self._bot.send_message(
+                        message.chat_id,
+                        message.text,
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=_PREVIEWS[message.link_previews],
+                    )
         except RetryAfter as exc:
             report.rate_limited += 1
             report.failures["rate_limited"] += 1

@@ -238,3 +238,16 @@ async def test_a_refused_chats_store_writes_do_not_hold_up_the_others(
 
     assert (report.sent, report.rate_limited) == (1, 1)
     assert texts(telegram, 2) == ["accepted"]
+
+
+async def test_never_more_than_the_rate_within_any_second_at_the_server(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    for chat in range(1, 46):
+        await queue(sqlite_store, chat, f"to {chat}")
+    limits = DeliveryLimits(rate=20, private_interval=0)
+    report = await Sender(sqlite_store, bot, limits).drain(10)
+    assert report.sent == 45
+    arrived = sorted(call.at for call in telegram.calls_to("sendMessage"))
+    busiest = max(sum(1 for t in arrived if first <= t < first + 1) for first in arrived)
+    assert 18 <= busiest <= 20  # the limit, and not much less
