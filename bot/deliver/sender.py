@@ -5,7 +5,8 @@ evenly (``bot.deliver.window``), one message a ``private_interval`` per private 
 ``group_interval`` per group (20 a minute). Outcomes::
 
     delivered              → sent
-    429 RetryAfter         → the chat's messages wait retry_after, then go again
+    429 RetryAfter         → the chat's messages wait retry_after, then go again (in the same
+                             drain when that is within RETRY_WAIT seconds)
     403 Forbidden          → chat deactivated (until it sends /start), its queue dropped
     400 chat not found     → the same
     ChatMigrated           → chat id and queue moved to the supergroup, sent there
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import time
 from collections import Counter, defaultdict
@@ -43,9 +45,18 @@ from bot.deliver.window import SendWindow
 from bot.models import OutboxMessage
 from storage import StorageError, Store
 
-__all__ = ["DELIVERY_FAILURES", "MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
+__all__ = [
+    "DELIVERY_FAILURES",
+    "MARK_EVERY",
+    "RETRY_WAIT",
+    "DeliveryLimits",
+    "SendReport",
+    "Sender",
+]
 
 MARK_EVERY = 0.1
+# a drain waits for a message a 429 deferred when it is due again within this many seconds
+RETRY_WAIT = 5.0
 # the failure reasons that count as delivery failures (admin notices, ``outbox.failed_at``)
 DELIVERY_FAILURES = ("network_error", "refused", "given_up")
 # one each, not one a message (they are frozen)
@@ -97,12 +108,16 @@ class Sender:
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
         self._delivered: list[int] = []
+        # when the messages 429s deferred are due again (monotonic), soonest first
+        self._retries: list[float] = []
         # the sender's store writes, one at a time: concurrent SQLite writers wait in SQLite's
         # busy handler, in sleeps of up to 100 ms, and a write there took a second under load
         self._writing = asyncio.Lock()
 
     async def drain(self, max_seconds: float = 30.0) -> SendReport:
-        """Send what is due until the outbox is empty of due messages or time is up."""
+        """Send what is due until the outbox is empty of due messages or time is up; a
+        message a 429 deferred is waited for and sent again when it is due within
+        ``RETRY_WAIT`` seconds (and the time)."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
         await self._mark_delivered()  # anything a failed earlier drain could not mark
@@ -120,6 +135,7 @@ class Sender:
                     if self._may_claim is not None and not await self._may_claim():
                         break  # not the leader (any more), or stopping: what runs finishes
                     async with self._writing:
+                        claimed = time.monotonic()  # before ``now``: see _retry_wait
                         now = self._now()
                         batch = await self._store.claim_outbox(
                             now,
@@ -130,7 +146,11 @@ class Sender:
                         settled = not running and not self._delivered
                     if not batch:
                         if settled:
-                            break
+                            wait = self._retry_wait(claimed, deadline)
+                            if wait is None:
+                                break
+                            await asyncio.sleep(wait)  # then claim what has come due
+                            continue
                         # what the chats still sending defer or move (a migrated group's
                         # queue), and a chat's next part once this one is marked, may be due
                         # at once: claim again when they are done and marked
@@ -145,6 +165,26 @@ class Sender:
             done.set()
             await marker
         return report
+
+    def _retry_wait(self, claimed: float, deadline: float) -> float | None:
+        """How long to wait before claiming again for a message a 429 deferred (``None``: no
+        such message is due again soon, before ``deadline``: the drain is over).
+
+        Telegram's short flood waits (a second or two) would otherwise add up to a whole
+        sender period to a fan-out; a longer wait is left to a later drain. The wait is cut
+        into slices of a second at most, so messages queued meanwhile are not held up.
+        """
+        # due by the claim made at ``claimed`` (monotonic, read before its wall-clock ``now``,
+        # as each due time is read after the deferral's): seen by it, sent, or gone
+        while self._retries and self._retries[0] <= claimed:
+            heapq.heappop(self._retries)
+        if not self._retries:
+            return None
+        now = time.monotonic()
+        due = self._retries[0]
+        if due > deadline or due - now > RETRY_WAIT:
+            return None
+        return min(max(due - now, 0.0), 1.0)
 
     async def _mark_periodically(self, done: asyncio.Event) -> None:
         while not done.is_set():
@@ -231,9 +271,10 @@ class Sender:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[message.chat_id] = time.monotonic() + seconds
-            await self._defer(
+            due = await self._defer(
                 message, seconds, f"429: retry after {seconds:g} s", report, count=False
             )
+            heapq.heappush(self._retries, due)
             return False
         except Forbidden as exc:
             report.failures["blocked"] += 1
@@ -300,14 +341,17 @@ class Sender:
         *,
         count: bool = True,
         failed: bool = False,
-    ) -> None:
+    ) -> float:
+        """Returns when (monotonic) the message is due again."""
         now = self._now()
+        due = time.monotonic() + seconds  # read after ``now``: see _retry_wait
         not_before = now + timedelta(seconds=seconds)
         async with self._writing:
             await self._store.defer_outbox(
                 message, not_before, error, count=count, failed_at=now if failed else None
             )
         report.deferred += 1
+        return due
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
         log.info(

@@ -11,7 +11,7 @@ import pytest
 from telegram import Bot
 
 from bot.deliver.limits import DeliveryLimits
-from bot.deliver.sender import Sender
+from bot.deliver.sender import RETRY_WAIT, Sender
 from bot.models import Chat, Subscription
 from storage import Store
 from tests.auxil.fake_telegram import FakeTelegram
@@ -236,8 +236,11 @@ async def test_a_refused_chats_store_writes_do_not_hold_up_the_others(
     report = await asyncio.wait_for(sender.drain(30), 30)
     await watcher
 
-    assert (report.sent, report.rate_limited) == (1, 1)
+    # chat 2's message went first; chat 1's went again in the same drain once its 429 was due
+    assert (report.sent, report.rate_limited) == (2, 1)
+    assert [m["chat_id"] for m in telegram.sent_messages()] == [2, 1]
     assert texts(telegram, 2) == ["accepted"]
+    assert texts(telegram, 1) == ["refused"]
 
 
 async def test_never_more_than_the_rate_within_any_second_at_the_server(
@@ -251,3 +254,31 @@ async def test_never_more_than_the_rate_within_any_second_at_the_server(
     arrived = sorted(call.at for call in telegram.calls_to("sendMessage"))
     busiest = max(sum(1 for t in arrived if first <= t < first + 1) for first in arrived)
     assert 18 <= busiest <= 20  # the limit, and not much less
+
+
+async def test_a_429_due_soon_is_sent_again_in_the_same_drain(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "first", "second")
+    await queue(sqlite_store, 2, "other")
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=1)  # retry after 1 s
+    report = await Sender(sqlite_store, bot, FAST).drain(10)
+    assert (report.sent, report.rate_limited) == (3, 1)
+    assert texts(telegram, 1) == ["first", "second"]
+    to_one = [c.at for c in telegram.calls_to("sendMessage") if c.params["chat_id"] == 1]
+    refused, resent = to_one[:2]
+    assert 1 <= resent - refused < 1.5
+    assert await sqlite_store.outbox_depth() == 0
+
+
+async def test_a_429_due_later_is_left_to_a_later_drain(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "first")
+    wait = RETRY_WAIT + 1
+    telegram.inject_failures("sendMessage", 1, error_code=429, parameters={"retry_after": wait})
+    started = time.monotonic()
+    report = await Sender(sqlite_store, bot, FAST).drain(30)
+    assert (report.sent, report.rate_limited) == (0, 1)
+    assert time.monotonic() - started < 2
+    assert await sqlite_store.outbox_depth() == 1
