@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.deliver.limits import DeliveryLimits
 from bot.deliver.sender import RETRY_WAIT, Sender
@@ -282,3 +283,33 @@ async def test_a_429_due_later_is_left_to_a_later_drain(
     assert (report.sent, report.rate_limited) == (0, 1)
     assert time.monotonic() - started < 2
     assert await sqlite_store.outbox_depth() == 1
+
+
+async def test_a_send_is_the_request_bot_send_message_makes(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    """The sender skips building a Message from the answer, not any part of the request."""
+    await queue(sqlite_store, 1, "<b>digest</b> &amp; more")
+    await Sender(sqlite_store, bot, FAST).drain(5)
+    await bot.send_message(
+        2,
+        "<b>digest</b> &amp; more",
+        parse_mode="HTML",
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    sender_call, bot_call = telegram.calls_to("sendMessage")
+    assert sender_call.ok and sender_call.params == bot_call.params | {"chat_id": 1}
+
+
+async def test_sends_through_the_applications_rate_limited_bot(
+    sqlite_store: Store, telegram: FakeTelegram
+) -> None:
+    """As azby run sends: an ExtBot with PTB's rate limiter (no warning: they are errors here)."""
+    await queue(sqlite_store, 1, "first")
+    await queue(sqlite_store, 2, "second")
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=2)
+    limiter = AIORateLimiter(max_retries=0)
+    async with ExtBot(telegram.token, base_url=telegram.base_url, rate_limiter=limiter) as ext:
+        report = await Sender(sqlite_store, ext, FAST).drain(10)
+    assert (report.sent, report.rate_limited) == (2, 1)
+    assert texts(telegram, 1) == ["first"] and texts(telegram, 2) == ["second"]
