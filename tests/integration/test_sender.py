@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from telegram import Bot, LinkPreviewOptions
@@ -313,3 +314,25 @@ async def test_sends_through_the_applications_rate_limited_bot(
         report = await Sender(sqlite_store, ext, FAST).drain(10)
     assert (report.sent, report.rate_limited) == (2, 1)
     assert texts(telegram, 1) == ["first"] and texts(telegram, 2) == ["second"]
+
+
+async def test_a_drain_claims_a_few_first_then_up_to_a_batch(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    """The first message goes out without waiting for a whole batch's claim."""
+    for chat in range(1, 41):
+        await queue(sqlite_store, chat, f"to {chat}")
+    limits = DeliveryLimits(rate=1000, private_interval=0, concurrency=2, batch=30)
+    asked: list[int] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            return getattr(sqlite_store, name)
+
+        async def claim_outbox(self, now: datetime, *, limit: int, reclaim_before: datetime) -> Any:
+            asked.append(limit)
+            return await sqlite_store.claim_outbox(now, limit=limit, reclaim_before=reclaim_before)
+
+    report = await Sender(Recording(), bot, limits).drain(10)  # type: ignore[arg-type]
+    assert report.sent == 40 and len(telegram.sent_messages()) == 40
+    assert asked[:3] == [4, 16, 30]  # then a batch each, until none is left
