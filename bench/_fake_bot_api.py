@@ -2,8 +2,14 @@
 
 Usage: python bench/_fake_bot_api.py TOKEN BLOCKED_CHATS_CSV FAIL_429_FRACTION
 Prints its base URL on the first line of stdout, then serves until killed. A bench-only
-method ``getStats`` returns ``{"delivered": {chat_id: successful sendMessage count},
-"requests": sendMessage requests answered, errors included}``.
+method ``getStats`` returns ``{"delivered": {chat_id: successful sendMessage count}, "requests":
+sendMessage requests answered, errors included}``, and about the sendMessage requests from
+number ``since`` on (optional, 0 by default) ``"busiest_second"``: the most that arrived within
+any one second, ``"first_at"``: when the first one arrived (``time.monotonic()``, the same
+clock as the client's on this machine), ``"last_429"``: the number of the last one answered
+429 (counting from ``since``, -1 if none), ``"until_last_429"``: seconds from the first one's
+arrival to that one's, and ``"retried_after"``: seconds from that one to the next request for
+its chat.
 """
 
 from __future__ import annotations
@@ -40,15 +46,41 @@ async def main() -> None:
         return result
 
     fake.register("sendMessage", send_message)
-    fake.register(
-        "getStats",
-        lambda params: {
+
+    def stats(params: dict[str, Any]) -> dict[str, Any]:
+        calls = fake.calls_to("sendMessage")
+        measured = calls[int(params.get("since", 0)) :]
+        last_429 = max((n for n, call in enumerate(measured) if call.status == 429), default=-1)
+        until = retried = 0.0
+        if last_429 >= 0:
+            refused = measured[last_429]
+            until = refused.at - measured[0].at
+            chat = refused.params["chat_id"]
+            again = (c for c in measured[last_429 + 1 :] if c.params["chat_id"] == chat)
+            retried = next((c.at - refused.at for c in again), 0.0)
+        return {
             "delivered": {str(k): v for k, v in delivered.items()},
-            "requests": len(fake.calls_to("sendMessage")),
-        },
-    )
+            "requests": len(calls),
+            "busiest_second": _busiest_second(sorted(call.at for call in measured)),
+            "first_at": measured[0].at if measured else 0.0,
+            "last_429": last_429,
+            "until_last_429": until,
+            "retried_after": retried,
+        }
+
+    fake.register("getStats", stats)
     print(fake.base_url, flush=True)
     await asyncio.Event().wait()
+
+
+def _busiest_second(times: list[float]) -> int:
+    """The most of ``times`` (ascending) within any window of one second."""
+    busiest, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
 
 
 if __name__ == "__main__":

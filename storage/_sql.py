@@ -1059,7 +1059,10 @@ class SqlStore:
             update(outbox)
             .where(outbox.c.id.in_(picked.scalar_subquery()))
             .values(status="sending", claimed_at=now)
-            .returning(outbox)
+            # what an OutboxMessage holds, not the whole row: parsing a claimed batch's five
+            # timestamps (SQLite returns them as text) blocked the event loop for ~0.1 s every
+            # 2,000 messages at 1,000 a second (bench/delivery.py)
+            .returning(*_OUTBOX_MESSAGE)
         )
         with _wrapped("claiming outbox messages"):
             async with self._engine.begin() as conn:
@@ -1282,6 +1285,18 @@ def _chat(row: Row[Any]) -> Chat:
         language=row.language,
         link_previews=row.link_previews,
     )
+
+
+_OUTBOX_MESSAGE = (
+    outbox.c.id,
+    outbox.c.chat_id,
+    outbox.c.kind,
+    outbox.c.period,
+    outbox.c.part,
+    outbox.c.text,
+    outbox.c.link_previews,
+    outbox.c.attempts,
+)
 
 
 def _outbox_message(row: Row[Any]) -> OutboxMessage:

@@ -1,10 +1,12 @@
 """The outbox sender: delivers queued messages within Telegram's limits and never loses one.
 
-Limits: ``rate`` messages a second overall (token bucket), one message a ``private_interval``
-per private chat and one a ``group_interval`` per group (20 a minute). Outcomes::
+Limits: ``rate`` messages in any one second overall, as Telegram sees them arrive, spread out
+evenly (``bot.deliver.window``), one message a ``private_interval`` per private chat and one a
+``group_interval`` per group (20 a minute). Outcomes::
 
     delivered              → sent
-    429 RetryAfter         → the chat's messages wait retry_after, then go again
+    429 RetryAfter         → the chat's messages wait retry_after, then go again (in the same
+                             drain when that is within RETRY_WAIT seconds)
     403 Forbidden          → chat deactivated (until it sends /start), its queue dropped
     400 chat not found     → the same
     ChatMigrated           → chat id and queue moved to the supergroup, sent there
@@ -18,17 +20,20 @@ accepted since its last mark, can be sent twice (one or two at Telegram's 30 a s
 
 The sender's store writes (claims, marks, what a refusal changes) go one at a time, and a
 sending turn (``concurrency`` of them) covers the pacing and the send only: a chat whose
-message was refused does its store writes without holding up the others. The next batch is
-claimed while the last chats of the current one are still sending.
+message was refused does its store writes without holding up the others. A batch's chats are
+sent by twice as many workers as turns; the next batch is claimed while the last chats of the
+current one are still sending, and a drain's first claim is small, so its first message goes
+out at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,14 +43,31 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.deliver.limits import DeliveryLimits
+from bot.deliver.window import SendWindow
 from bot.models import OutboxMessage
 from storage import StorageError, Store
 
-__all__ = ["DELIVERY_FAILURES", "MARK_EVERY", "DeliveryLimits", "SendReport", "Sender"]
+__all__ = [
+    "DELIVERY_FAILURES",
+    "MARK_EVERY",
+    "RETRY_WAIT",
+    "DeliveryLimits",
+    "SendReport",
+    "Sender",
+]
 
 MARK_EVERY = 0.1
+# a drain waits for a message a 429 deferred when it is due again within this many seconds
+RETRY_WAIT = 5.0
 # the failure reasons that count as delivery failures (admin notices, ``outbox.failed_at``)
 DELIVERY_FAILURES = ("network_error", "refused", "given_up")
+# The sender needs a send's outcome, not the message sent: ``Bot.do_api_request`` returns the
+# Bot API's answer as it is, where ``Bot.send_message`` builds a ``Message`` from it (a fifth
+# of a send's CPU at 1,000 a second, bench/delivery.py); errors are raised the same way, and an
+# ExtBot's rate limiter sees the call the same way. PTB warns when do_api_request is called by
+# the name of a method it has a function for (``send_message``, ``sendMessage``); Bot API
+# method names are case-insensitive, so this spelling reaches the same method without it.
+_SEND_MESSAGE = "SendMessage"
 # one each, not one a message (they are frozen)
 _PREVIEWS = {
     True: LinkPreviewOptions(is_disabled=False),
@@ -74,27 +96,6 @@ class SendReport:
         return sum(self.failures[reason] for reason in DELIVERY_FAILURES)
 
 
-class _Bucket:
-    """A token bucket: ``rate`` tokens a second, bursts up to one second's worth."""
-
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._tokens = 1.0
-        self._updated = time.monotonic()
-        self._lock = asyncio.Lock()
-
-    async def take(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self._rate, self._tokens + (now - self._updated) * self._rate)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self._rate)
-
-
 class Sender:
     """Drains the outbox through a python-telegram-bot ``Bot``."""
 
@@ -111,16 +112,21 @@ class Sender:
         limits = limits or DeliveryLimits()
         self._store, self._bot, self._limits, self._now = store, bot, limits, now
         self._may_claim = may_claim
-        self._bucket = _Bucket(limits.rate)
+        # bursts of what is sent between two marks anyway: a crash leaves no more sent but unmarked
+        self._window = SendWindow.per_second(limits.rate, burst_seconds=MARK_EVERY)
         # when each chat may get its next message (monotonic seconds)
         self._next_ok: defaultdict[int, float] = defaultdict(float)
         self._delivered: list[int] = []
+        # when the messages 429s deferred are due again (monotonic), soonest first
+        self._retries: list[float] = []
         # the sender's store writes, one at a time: concurrent SQLite writers wait in SQLite's
         # busy handler, in sleeps of up to 100 ms, and a write there took a second under load
         self._writing = asyncio.Lock()
 
     async def drain(self, max_seconds: float = 30.0) -> SendReport:
-        """Send what is due until the outbox is empty of due messages or time is up."""
+        """Send what is due until the outbox is empty of due messages or time is up; a
+        message a 429 deferred is waited for and sent again when it is due within
+        ``RETRY_WAIT`` seconds (and the time)."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
         await self._mark_delivered()  # anything a failed earlier drain could not mark
@@ -128,6 +134,9 @@ class Sender:
         done = asyncio.Event()
         marker = asyncio.create_task(self._mark_periodically(done))
         running: set[asyncio.Task[None]] = set()
+        # the first claim small, so the sending starts at once, then each one larger, up to a
+        # batch, claimed while the last one sends (2,000 took ~0.1 s at the start of a fan-out)
+        size = 2 * self._limits.concurrency
         try:
             # one TaskGroup for the whole drain: when one chat's queue fails, the others are
             # cancelled, not left sending after the drain returned (their deliveries would go
@@ -138,17 +147,22 @@ class Sender:
                     if self._may_claim is not None and not await self._may_claim():
                         break  # not the leader (any more), or stopping: what runs finishes
                     async with self._writing:
+                        claimed = time.monotonic()  # before ``now``: see _retry_wait
                         now = self._now()
                         batch = await self._store.claim_outbox(
                             now,
-                            limit=self._limits.batch,
+                            limit=min(size, self._limits.batch),
                             reclaim_before=now - self._limits.reclaim_after,
                         )
                         # as the claim saw it (marks are written under the same lock)
                         settled = not running and not self._delivered
                     if not batch:
                         if settled:
-                            break
+                            wait = self._retry_wait(claimed, deadline)
+                            if wait is None:
+                                break
+                            await asyncio.sleep(wait)  # then claim what has come due
+                            continue
                         # what the chats still sending defer or move (a migrated group's
                         # queue), and a chat's next part once this one is marked, may be due
                         # at once: claim again when they are done and marked
@@ -156,6 +170,7 @@ class Sender:
                             await asyncio.wait(running)
                         await self._mark_delivered()
                         continue
+                    size *= 4
                     await self._start_batch(batch, group, limit, report, running)
         except* StorageError as failed:
             raise failed.exceptions[0] from None  # the caller handles a StorageError
@@ -163,6 +178,26 @@ class Sender:
             done.set()
             await marker
         return report
+
+    def _retry_wait(self, claimed: float, deadline: float) -> float | None:
+        """How long to wait before claiming again for a message a 429 deferred (``None``: no
+        such message is due again soon, before ``deadline``: the drain is over).
+
+        Telegram's short flood waits (a second or two) would otherwise add up to a whole
+        sender period to a fan-out; a longer wait is left to a later drain. The wait is cut
+        into slices of a second at most, so messages queued meanwhile are not held up.
+        """
+        # due by the claim made at ``claimed`` (monotonic, read before its wall-clock ``now``,
+        # as each due time is read after the deferral's): seen by it, sent, or gone
+        while self._retries and self._retries[0] <= claimed:
+            heapq.heappop(self._retries)
+        if not self._retries:
+            return None
+        now = time.monotonic()
+        due = self._retries[0]
+        if due > deadline or due - now > RETRY_WAIT:
+            return None
+        return min(max(due - now, 0.0), 1.0)
 
     async def _mark_periodically(self, done: asyncio.Event) -> None:
         while not done.is_set():
@@ -201,8 +236,19 @@ class Sender:
                 if unfinished <= low_water:
                     low.set()
 
-        for messages in by_chat.values():
-            task = group.create_task(chat_queue(messages))
+        chats = deque(by_chat.values())
+
+        async def work() -> None:
+            while chats:
+                await chat_queue(chats.popleft())
+
+        # a few workers a batch, not a task a chat: a batch's thousands of tasks, each started
+        # only to wait for a turn, cost CPU, held up the sending while they started, and living
+        # for seconds made the garbage collector's full passes (tens of ms each, the event loop
+        # stopped) several times as frequent. Twice as many workers as turns: those whose chat
+        # was refused do its store writes while the others keep every turn busy
+        for _ in range(min(len(chats), 2 * self._limits.concurrency)):
+            task = group.create_task(work())
             running.add(task)
             task.add_done_callback(running.discard)
         if unfinished > low_water:
@@ -227,7 +273,6 @@ class Sender:
         if wait > 0:
             await asyncio.sleep(wait)
         self._next_ok[chat_id] = time.monotonic() + interval
-        await self._bucket.take()
 
     async def _send_one(
         self, message: OutboxMessage, report: SendReport, turn: asyncio.Semaphore
@@ -237,21 +282,26 @@ class Sender:
             # a turn covers the pacing and the send, not the store writes after a failure
             async with turn:
                 await self._pace(message.chat_id)
-                await self._bot.send_message(
-                    message.chat_id,
-                    message.text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=_PREVIEWS[message.link_previews],
-                )
+                async with self._window:
+                    await self._bot.do_api_request(
+                        _SEND_MESSAGE,
+                        {
+                            "chat_id": message.chat_id,
+                            "text": message.text,
+                            "parse_mode": ParseMode.HTML,
+                            "link_preview_options": _PREVIEWS[message.link_previews],
+                        },
+                    )
         except RetryAfter as exc:
             report.rate_limited += 1
             report.failures["rate_limited"] += 1
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self._next_ok[message.chat_id] = time.monotonic() + seconds
-            await self._defer(
+            due = await self._defer(
                 message, seconds, f"429: retry after {seconds:g} s", report, count=False
             )
+            heapq.heappush(self._retries, due)
             return False
         except Forbidden as exc:
             report.failures["blocked"] += 1
@@ -318,14 +368,17 @@ class Sender:
         *,
         count: bool = True,
         failed: bool = False,
-    ) -> None:
+    ) -> float:
+        """Returns when (monotonic) the message is due again."""
         now = self._now()
+        due = time.monotonic() + seconds  # read after ``now``: see _retry_wait
         not_before = now + timedelta(seconds=seconds)
         async with self._writing:
             await self._store.defer_outbox(
                 message, not_before, error, count=count, failed_at=now if failed else None
             )
         report.deferred += 1
+        return due
 
     async def _deactivate(self, chat_id: int, reason: str, report: SendReport) -> None:
         log.info(

@@ -158,12 +158,14 @@ def _bad_request(description: str) -> ApiError:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One request the fake answered: canonical method name, decoded params, the response."""
+    """One request the fake answered: canonical method name, decoded params, the response, and
+    when the request arrived (``time.monotonic()``)."""
 
     method: str
     params: Params
     status: int
     response: dict[str, Any]
+    at: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -684,6 +686,7 @@ class FakeTelegram(AsyncStartStop):
         return next((name for name in self._handlers if name.lower() == lowered), method)
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
         name = self._canonical(request.match_info["method"])
@@ -703,7 +706,7 @@ class FakeTelegram(AsyncStartStop):
         except (KeyError, TypeError, ValueError) as error:  # a missing or malformed parameter
             status, body = 400, _bad_request(f"fake_telegram: {error!r}").payload()
         _LOGGER.debug("%s %s -> %s %s", name, params, status, body)
-        self.calls.append(Call(name, params, status, body))
+        self.calls.append(Call(name, params, status, body, arrived))
         self._changed.notify()
         return web.json_response(body, status=status)
 

@@ -6,12 +6,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.deliver.limits import DeliveryLimits
-from bot.deliver.sender import Sender
+from bot.deliver.sender import RETRY_WAIT, Sender
 from bot.models import Chat, Subscription
 from storage import Store
 from tests.auxil.fake_telegram import FakeTelegram
@@ -236,5 +238,101 @@ async def test_a_refused_chats_store_writes_do_not_hold_up_the_others(
     report = await asyncio.wait_for(sender.drain(30), 30)
     await watcher
 
-    assert (report.sent, report.rate_limited) == (1, 1)
+    # chat 2's message went first; chat 1's went again in the same drain once its 429 was due
+    assert (report.sent, report.rate_limited) == (2, 1)
+    assert [m["chat_id"] for m in telegram.sent_messages()] == [2, 1]
     assert texts(telegram, 2) == ["accepted"]
+    assert texts(telegram, 1) == ["refused"]
+
+
+async def test_never_more_than_the_rate_within_any_second_at_the_server(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    for chat in range(1, 46):
+        await queue(sqlite_store, chat, f"to {chat}")
+    limits = DeliveryLimits(rate=20, private_interval=0)
+    report = await Sender(sqlite_store, bot, limits).drain(10)
+    assert report.sent == 45
+    arrived = sorted(call.at for call in telegram.calls_to("sendMessage"))
+    busiest = max(sum(1 for t in arrived if first <= t < first + 1) for first in arrived)
+    assert 18 <= busiest <= 20  # the limit, and not much less
+
+
+async def test_a_429_due_soon_is_sent_again_in_the_same_drain(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "first", "second")
+    await queue(sqlite_store, 2, "other")
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=1)  # retry after 1 s
+    report = await Sender(sqlite_store, bot, FAST).drain(10)
+    assert (report.sent, report.rate_limited) == (3, 1)
+    assert texts(telegram, 1) == ["first", "second"]
+    to_one = [c.at for c in telegram.calls_to("sendMessage") if c.params["chat_id"] == 1]
+    refused, resent = to_one[:2]
+    assert 1 <= resent - refused < 1.5
+    assert await sqlite_store.outbox_depth() == 0
+
+
+async def test_a_429_due_later_is_left_to_a_later_drain(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    await queue(sqlite_store, 1, "first")
+    wait = RETRY_WAIT + 1
+    telegram.inject_failures("sendMessage", 1, error_code=429, parameters={"retry_after": wait})
+    started = time.monotonic()
+    report = await Sender(sqlite_store, bot, FAST).drain(30)
+    assert (report.sent, report.rate_limited) == (0, 1)
+    assert time.monotonic() - started < 2
+    assert await sqlite_store.outbox_depth() == 1
+
+
+async def test_a_send_is_the_request_bot_send_message_makes(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    """The sender skips building a Message from the answer, not any part of the request."""
+    await queue(sqlite_store, 1, "<b>digest</b> &amp; more")
+    await Sender(sqlite_store, bot, FAST).drain(5)
+    await bot.send_message(
+        2,
+        "<b>digest</b> &amp; more",
+        parse_mode="HTML",
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    sender_call, bot_call = telegram.calls_to("sendMessage")
+    assert sender_call.ok and sender_call.params == bot_call.params | {"chat_id": 1}
+
+
+async def test_sends_through_the_applications_rate_limited_bot(
+    sqlite_store: Store, telegram: FakeTelegram
+) -> None:
+    """As azby run sends: an ExtBot with PTB's rate limiter (no warning: they are errors here)."""
+    await queue(sqlite_store, 1, "first")
+    await queue(sqlite_store, 2, "second")
+    telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=2)
+    limiter = AIORateLimiter(max_retries=0)
+    async with ExtBot(telegram.token, base_url=telegram.base_url, rate_limiter=limiter) as ext:
+        report = await Sender(sqlite_store, ext, FAST).drain(10)
+    assert (report.sent, report.rate_limited) == (2, 1)
+    assert texts(telegram, 1) == ["first"] and texts(telegram, 2) == ["second"]
+
+
+async def test_a_drain_claims_a_few_first_then_up_to_a_batch(
+    sqlite_store: Store, telegram: FakeTelegram, bot: Bot
+) -> None:
+    """The first message goes out without waiting for a whole batch's claim."""
+    for chat in range(1, 41):
+        await queue(sqlite_store, chat, f"to {chat}")
+    limits = DeliveryLimits(rate=1000, private_interval=0, concurrency=2, batch=30)
+    asked: list[int] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            return getattr(sqlite_store, name)
+
+        async def claim_outbox(self, now: datetime, *, limit: int, reclaim_before: datetime) -> Any:
+            asked.append(limit)
+            return await sqlite_store.claim_outbox(now, limit=limit, reclaim_before=reclaim_before)
+
+    report = await Sender(Recording(), bot, limits).drain(10)  # type: ignore[arg-type]
+    assert report.sent == 40 and len(telegram.sent_messages()) == 40
+    assert asked[:3] == [4, 16, 30]  # then a batch each, until none is left
