@@ -248,7 +248,10 @@ async def test_worker_processes_store_what_the_thread_stores(
         finally:
             await store.close()
         stored[workers] = (
-            {name: (r.status, r.new, r.relevant, r.stories, r.error) for name, r in results.items()},
+            {
+                name: (r.status, r.new, r.relevant, r.stories, r.error)
+                for name, r in results.items()
+            },
             sorted(
                 (a.url, a.title, a.summary, a.language, a.relevant, a.topics, a.cluster)
                 for a in articles
