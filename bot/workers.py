@@ -6,7 +6,7 @@ processes. ``Workers.run`` sends a pure function of picklable arguments (``parse
 runs on one thread of this process instead.
 
 The trade (bench/poll.py, 500 feeds × 50 items, 2 CPUs): one worker makes a first poll
-~1.3× faster and keeps the event loop free of the classifier, for ~45 MB more memory (the
+1.2–1.4× faster and keeps the event loop free of the classifier, for ~45 MB more memory (the
 fork server and the worker hold their own interpreter and language model). The default
 keeps one process, within the 200 MB that issue 3 sets; give a worker where memory allows.
 
