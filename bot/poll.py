@@ -8,16 +8,13 @@ off and when a feed is paused are decided by ``bot.pipeline.schedule``.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,21 +34,15 @@ from storage import StorageError, Store
 __all__ = ["FeedResult", "poll_client", "poll_feeds", "summariser_for", "utcnow"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 STORY_WINDOW = timedelta(hours=72)
 
 
 # The CPU work of a cycle runs off the event loop, so the bot keeps answering while a cycle
-# runs. Parsing and classifying a feed's items (pure functions of their arguments) go to
-# worker processes (``poll.workers``, bot.workers): one per CPU, as threads would only contend
-# for the GIL. Grouping stories reads the cycle's shared state: it runs on one thread here.
-_CPU = ThreadPoolExecutor(max_workers=1, thread_name_prefix="azby-cpu")
-
-
-async def _cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(
-        _CPU, functools.partial(function, *args, **kwargs)
-    )
+# runs (bot.workers). Parsing and classifying a feed's items (pure functions of their
+# arguments) go to ``poll.workers`` processes, or with 0 to this process's one CPU thread.
+# Grouping stories reads the cycle's shared index: it always runs on that one thread, so with
+# 0 workers all of a cycle's CPU work shares one thread (more would contend for the GIL).
+_IN_PROCESS = 0
 
 
 def utcnow() -> datetime:
@@ -150,6 +141,7 @@ class _Cycle:
         self.stories: StoryIndex | None = None
         self.settings = config.poll
         self.workers = shared_workers(self.settings.workers)
+        self.thread = shared_workers(_IN_PROCESS)
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.settings.per_host)
@@ -329,7 +321,7 @@ class _Cycle:
         if relevant:
             if self.stories is None:  # read once a cycle; this cycle's stories join it
                 heads = await self.store.recent_story_heads(at - STORY_WINDOW)
-                self.stories = await _cpu(StoryIndex, heads, STORY_WINDOW)
+                self.stories = await self.thread.run(StoryIndex, heads, STORY_WINDOW)
             index = self.stories
             new = [
                 StoryItem(
@@ -341,7 +333,7 @@ class _Cycle:
                 )
                 for a in relevant
             ]
-            found = await _cpu(index.assign, new)
+            found = await self.thread.run(index.assign, new)
             stories = {item.id: story for item, story in zip(new, found, strict=True)}
         return [replace(a, cluster=stories.get(story_id(a.url), story_id(a.url))) for a in articles]
 

@@ -7,12 +7,11 @@ copy of the model (its load alone peaks at ~110 MB).
 
 from __future__ import annotations
 
+# the modules the workers run, imported for their side of the fork
 import bot.pipeline.articles
-import bot.pipeline.parse
+import bot.pipeline.parse  # noqa: F401
 from bot.pipeline.language import warm_up
 
 __all__: list[str] = []
 
-# the modules the workers run, imported for their side of the fork
-_ = (bot.pipeline.articles, bot.pipeline.parse)
 warm_up()
