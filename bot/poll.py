@@ -271,7 +271,11 @@ class _Cycle:
         full_texts = await self._full_texts([*fresh, *(entry for _, entry in edited)])
         at = self.now()
         fresh.sort(key=lambda e: e.published or at)
-        new_articles = await self._articles(feed, fresh, full_texts, at)
+        # new and edited items classified in one go, before the store lock
+        classified = await self._articles(
+            feed, [*fresh, *(entry for _, entry in edited)], full_texts, at
+        )
+        new_articles, changed = classified[: len(fresh)], classified[len(fresh) :]
         if feed.last_success_at is None:  # the feed's first poll: its backlog is not news
             oldest = at - self.settings.backlog_age
             new_articles = [replace(a, backlog=a.published < oldest) for a in new_articles]
@@ -283,9 +287,9 @@ class _Cycle:
             stored_at = self.now()
             new_articles = [replace(a, fetched=stored_at) for a in new_articles]
             inserted = await self.store.add_articles(feed.id, new_articles)
-            for article_id, entry in edited:
-                (article,) = await self._articles(feed, [entry], full_texts, at)
-                await self.store.update_article(article_id, article, at)
+        # an edit keeps its story and first-seen time: nothing another feed's storing reads
+        for (article_id, _), article in zip(edited, changed, strict=True):
+            await self.store.update_article(article_id, article, at)
         relevant = [a for a in new_articles if a.relevant]
         started = sum(1 for a in relevant if a.cluster == story_id(a.url))
         return len(inserted), len(edited), len(relevant), started
