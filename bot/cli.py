@@ -428,6 +428,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.feedlist import read_feed_list
+    from bot.probe import redact
 
     path = Path(args.file)
     try:
@@ -441,7 +442,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     for result in results:
         counts[result.action] += 1
         detail = f" ({result.detail})" if result.detail else ""
-        print(f"{result.action}: {result.name} <{_redact_feed_url(result.url)}>{detail}")
+        print(f"{result.action}: {result.name} <{redact(result.url, keep_user=True)}>{detail}")
     print(
         f"{path}: {len(results)} feeds: {counts['added']} added, {counts['updated']} updated, "
         f"{counts['skipped']} skipped."
@@ -455,17 +456,6 @@ async def _import_async(settings: Settings, config: AppConfig | None, feeds: Any
         return await store.import_feeds(feeds, _now())
     finally:
         await store.close()
-
-
-def _redact_feed_url(url: str) -> str:
-    """A feed URL fit to print: a password in it is replaced."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 # --- digest ------------------------------------------------------------------------------

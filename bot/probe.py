@@ -35,15 +35,17 @@ class FeedProbe:
     error: str | None = None
 
 
-def redact(url: str) -> str:
-    """``url`` fit to show: a user name and password in it become ``***``."""
+def redact(url: str, *, keep_user: bool = False) -> str:
+    """``url`` fit to show: a user name and password in it become ``***`` (with
+    ``keep_user``, only a password does: an admin's own listing names the account)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "(an unparsable URL)"
-    if "@" not in parts.netloc:
+    if "@" not in parts.netloc or (keep_user and parts.password is None):
         return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    hidden = f"{parts.username}:***" if keep_user else "***"
+    return urlunsplit(parts._replace(netloc=f"{hidden}@{parts.netloc.rpartition('@')[2]}"))
 
 
 def url_problem(url: str) -> str | None:

@@ -47,6 +47,18 @@ def test_redact(url: str, shown: str) -> None:
     assert redact(url) == shown
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:hunter2@example.org/rss", "https://user:***@example.org/rss"),
+        ("https://token@example.org/rss", "https://token@example.org/rss"),
+        ("https://example.org/rss", "https://example.org/rss"),
+    ],
+)
+def test_redact_keeping_the_user_hides_only_a_password(url: str, shown: str) -> None:
+    assert redact(url, keep_user=True) == shown
+
+
 def feed(name: str, url: str, moved_from: str | None = None) -> FeedState:
     return FeedState(1, name, url, None, timedelta(minutes=15), True, moved_from=moved_from)
 
