@@ -120,6 +120,8 @@ class Metrics:
         self.deliveries.labels("sent").inc(report.sent)
         for outcome, count in report.failures.items():
             self.deliveries.labels(outcome).inc(count)
+        # the sender's bot has no CountingRateLimiter: its 429s are counted here
+        self.rate_limited.inc(report.failures["rate_limited"])
 
     def job_ran(self, job: str, *, at: float | None = None) -> None:
         """A scheduled job started (``/healthz`` reads this to tell the scheduler is alive)."""

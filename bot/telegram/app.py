@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -123,7 +123,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         return not application.bot_data.get("stopping") and await leader.check()
 
     application.bot_data["sender"] = Sender(
-        store, application.bot, config.delivery, may_claim=may_send
+        store, await _outbox_bot(application), config.delivery, may_claim=may_send
     )
     jobs.run_repeating(send_job, interval=SEND_EVERY, first=1, name="sender")
     prune = leader.only(retention_job)
@@ -132,7 +132,23 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     log.info("azby started: %d feeds, %d topics", len(config.feeds), len(config.topics))
 
 
+async def _outbox_bot(application: Application) -> Bot:  # type: ignore[type-arg]
+    """The bot the outbox sender sends with: the application's token and Bot API server,
+    without PTB's rate limiter. The sender paces its sends and handles their 429s itself
+    (bot.deliver): through the limiter each send would be throttled a second time, and a 429
+    slept out and retried inside the sender's send window, holding up every other request of
+    the bot meanwhile."""
+    settings: Settings = application.bot_data["settings"]
+    bot = Bot(application.bot.token, base_url=settings.telegram_api_url, request=AiohttpRequest())
+    await bot.initialize()
+    application.bot_data["outbox_bot"] = bot
+    return bot
+
+
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    outbox_bot = application.bot_data.pop("outbox_bot", None)
+    if outbox_bot is not None:
+        await outbox_bot.shutdown()
     client = application.bot_data.pop("http", None)
     if client is not None:
         await client.aclose()

@@ -305,7 +305,8 @@ async def test_a_send_is_the_request_bot_send_message_makes(
 async def test_sends_through_the_applications_rate_limited_bot(
     sqlite_store: Store, telegram: FakeTelegram
 ) -> None:
-    """As azby run sends: an ExtBot with PTB's rate limiter (no warning: they are errors here)."""
+    """Through an ExtBot with PTB's rate limiter too (no warning: they are errors here);
+    azby run gives the sender a bot without one (next test)."""
     await queue(sqlite_store, 1, "first")
     await queue(sqlite_store, 2, "second")
     telegram.inject_failures("sendMessage", 1, error_code=429, chat_id=2)
@@ -314,6 +315,36 @@ async def test_sends_through_the_applications_rate_limited_bot(
         report = await Sender(sqlite_store, ext, FAST).drain(10)
     assert (report.sent, report.rate_limited) == (2, 1)
     assert texts(telegram, 1) == ["first"] and texts(telegram, 2) == ["second"]
+
+
+async def test_azby_runs_sender_bot_leaves_429s_to_the_sender(
+    sqlite_store: Store, telegram: FakeTelegram, tmp_path: Any
+) -> None:
+    """The application's bot has PTB's rate limiter, which would sleep out a 429 and retry
+    inside the sender's send; the sender's own bot hands the 429 to the sender at once."""
+    from bot.config import Settings, parse_feeds_yaml
+    from bot.telegram.app import _outbox_bot, build_application
+
+    settings = Settings(
+        telegram_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/unused.sqlite3",
+        feeds_file=tmp_path / "feeds.yaml",
+        admin_ids=frozenset(),
+        allow_private_networks=True,
+    )
+    config = parse_feeds_yaml("feeds: []\n", settings.feeds_file)
+    application = build_application(settings, config, telegram.token)
+    await queue(sqlite_store, 1, "first")
+    telegram.inject_failures("sendMessage", 1, error_code=429, parameters={"retry_after": 30})
+    bot = await _outbox_bot(application)
+    try:
+        assert bot is not application.bot
+        report = await Sender(sqlite_store, bot, FAST).drain(5)
+    finally:
+        await bot.shutdown()
+    assert (report.sent, report.rate_limited, report.deferred) == (0, 1, 1)
+    assert len(telegram.calls_to("sendMessage")) == 1  # not retried behind the sender's back
 
 
 async def test_a_drain_claims_a_few_first_then_up_to_a_batch(

@@ -64,6 +64,8 @@ def test_deliveries_by_outcome() -> None:
         "refused": 0,
         "given_up": 0,
     }
+    # the sender's bot has no counting rate limiter: its 429s count among all the bot's
+    assert value(metrics, "azby_telegram_rate_limited_total") == 3
 
 
 def test_each_metrics_has_its_own_registry_and_renders_the_text_format() -> None:
