@@ -221,14 +221,10 @@ def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _poll_once(settings: Settings, config: AppConfig, *, show_progress: bool) -> list[Any]:
-    from bot.pipeline.language import warm_up
     from bot.poll import poll_client, poll_feeds, summariser_for
+    from bot.workers import warm_up_here
 
-    if config.poll.workers == 0:
-        # classifying on a thread here: the language model's load peaks at ~110 MB of buffers
-        # it then frees; loaded before the database and the HTTP pools, the memory it frees
-        # serves them, and the peaks don't add up. Worker processes load it themselves.
-        warm_up()
+    warm_up_here(config.poll.workers)
 
     store = await _open(settings, config)
     summariser = summariser_for(settings, config)
@@ -501,14 +497,13 @@ async def _digest_preview(
     chat: int | None = None,
 ) -> str:
     from bot.pipeline.digest import compose_digest
-    from bot.pipeline.language import warm_up
     from bot.telegram.render import html_to_plain, render_digest
+    from bot.workers import warm_up_here
 
     lines: list[str] = []
     language = "en"
     time_zone: str | None = None
-    if config.poll.workers == 0:
-        warm_up()  # see _poll_once
+    warm_up_here(config.poll.workers)
     store = await _open(settings, config)
     try:
         if await store.count_articles() == 0:

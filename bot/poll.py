@@ -140,8 +140,6 @@ class _Cycle:
         self.summariser = summariser
         self.stories: StoryIndex | None = None
         self.settings = config.poll
-        self.workers = shared_workers(self.settings.workers)
-        self.thread = shared_workers(_IN_PROCESS)
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.settings.per_host)
@@ -191,7 +189,7 @@ class _Cycle:
             return FeedResult(feed.name, feed.url, "not_modified", moved_to=moved_to)
         if not fetched.ok:
             return replace(await self._failed(feed, fetched), moved_to=moved_to)
-        parsed = await self.workers.run(
+        parsed = await shared_workers(self.settings.workers).run(
             parse_feed,
             fetched.content,
             url=fetched.url,
@@ -323,9 +321,10 @@ class _Cycle:
         relevant = [a for a in articles if a.relevant]
         stories: dict[str, str] = {}
         if relevant:
+            thread = shared_workers(_IN_PROCESS)
             if self.stories is None:  # read once a cycle; this cycle's stories join it
                 heads = await self.store.recent_story_heads(at - STORY_WINDOW)
-                self.stories = await self.thread.run(StoryIndex, heads, STORY_WINDOW)
+                self.stories = await thread.run(StoryIndex, heads, STORY_WINDOW)
             index = self.stories
             new = [
                 StoryItem(
@@ -337,7 +336,7 @@ class _Cycle:
                 )
                 for a in relevant
             ]
-            found = await self.thread.run(index.assign, new)
+            found = await thread.run(index.assign, new)
             stories = {item.id: story for item, story in zip(new, found, strict=True)}
         return [replace(a, cluster=stories.get(story_id(a.url), story_id(a.url))) for a in articles]
 
@@ -368,7 +367,7 @@ class _Cycle:
         """Classify entries (in a worker process)."""
         if not entries:
             return []
-        return await self.workers.run(
+        return await shared_workers(self.settings.workers).run(
             classify_entries,
             entries,
             {e.url: full_texts[e.url] for e in entries if e.url in full_texts},

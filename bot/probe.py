@@ -108,13 +108,12 @@ async def probe_feed(url: str, settings: Settings, config: AppConfig, now: datet
     where = fetched.permanent_url or url
     if not fetched.ok:
         return FeedProbe(where, fetched.url, error=fetched.error or "fetch failed")
-    workers = shared_workers(config.poll.workers)  # the poll's own workers
-    parsed = await workers.run(
+    parsed = await shared_workers(config.poll.workers).run(  # the poll's own workers
         parse_feed, fetched.content, url=fetched.url, content_type=fetched.content_type, now=now
     )
     if parsed.error:
         return FeedProbe(where, fetched.url, error=parsed.error)
-    articles = await workers.run(
+    articles = await shared_workers(config.poll.workers).run(
         classify_entries,
         parsed.entries,
         {},

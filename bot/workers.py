@@ -35,7 +35,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["Workers", "shared_workers"]
+__all__ = ["Workers", "shared_workers", "warm_up_here"]
 
 T = TypeVar("T")
 
@@ -78,9 +78,12 @@ class Workers:
         self.processes = processes
         self._lock = threading.Lock()
         self._executor: Executor | None = None
+        self._closed = False
 
     def _pool(self) -> Executor:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("these workers are closed: ask shared_workers again")
             if self._executor is None:
                 if self.processes == 0:
                     self._executor = ThreadPoolExecutor(1, thread_name_prefix="azby-cpu")
@@ -115,12 +118,13 @@ class Workers:
                     raise
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
-        """Stop the workers (waiting for the work they have)."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers once they have done the work they have (``wait``: wait for it)."""
         with self._lock:
+            self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True)
+            executor.shutdown(wait=wait)
 
 
 _SHARED: dict[int, Workers] = {}
@@ -129,9 +133,26 @@ _SHARED_LOCK = threading.Lock()
 
 def shared_workers(processes: int) -> Workers:
     """This process's pool of ``processes`` workers, made on first use and kept: every
-    poll cycle uses the same processes instead of starting its own."""
+    poll cycle uses the same processes instead of starting its own. One pool of processes at
+    a time: asking for another size (``/reload`` changed ``poll.workers``) stops the old
+    pool once the work it has is done. Ask again for each piece of work rather than keeping
+    the pool."""
     with _SHARED_LOCK:
         workers = _SHARED.get(processes)
         if workers is None:
+            if processes:
+                for size in [size for size in _SHARED if size]:
+                    _SHARED.pop(size).close(wait=False)
             workers = _SHARED[processes] = Workers(processes)
         return workers
+
+
+def warm_up_here(processes: int) -> None:
+    """Load the language model now when this process classifies itself (``processes`` 0):
+    before the store and the HTTP pools, so that its load-time peak (~110 MB of buffers it
+    then frees) serves them instead of adding to them. Worker processes load it in their
+    fork server (``bot.pipeline.worker``)."""
+    if processes == 0:
+        from bot.pipeline.language import warm_up
+
+        warm_up()

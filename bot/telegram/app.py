@@ -180,10 +180,9 @@ def run_bot(
 ) -> None:
     """Run until SIGINT/SIGTERM: long polling (or the webhook), the scheduler and delivery;
     with AZBY_HTTP_PORT or a webhook, the HTTP server too (bot.telegram.runner)."""
-    from bot.pipeline.language import warm_up
+    from bot.workers import warm_up_here
 
-    if config.poll.workers == 0:  # else the poll's worker processes load it
-        warm_up()  # before the store and pools: its load-time peak is not added to theirs
+    warm_up_here(config.poll.workers)
     application = build_application(settings, config, token)
     if webhook is None:
         polling: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES}

@@ -137,3 +137,16 @@ def test_workers_exit_when_their_process_is_killed() -> None:
         assert not _alive(worker)
         # nothing holds the killed process's stdout open any more: reading it ends
         assert owner.stdout.read() == ""
+
+
+def test_another_size_replaces_the_pool_of_processes() -> None:
+    first = shared_workers(1)
+    second = shared_workers(2)  # a /reload changed poll.workers
+    try:
+        assert shared_workers(1) is not first  # the old pool was closed, not kept
+        with pytest.raises(RuntimeError, match="closed"):
+            first._pool()
+        assert shared_workers(0) is shared_workers(0)  # the thread is not a pool of processes
+    finally:
+        second.close()
+        shared_workers(1)
