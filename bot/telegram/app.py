@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -104,9 +104,6 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data["services"] = handlers.Services(settings, config, store)
     application.bot_data["http"] = poll_client(settings, config)
     application.bot_data["summariser"] = summariser_for(settings, config)
-    commands = [BotCommand(name, description) for name, description in handlers.BASIC_COMMANDS]
-    commands += [BotCommand(t.key, (t.description or t.title)[:256]) for t in config.topics]
-    await application.bot.set_my_commands(commands[:100])
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
     # several processes on one database: only the leader polls, queues and sends

@@ -27,6 +27,7 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.ext import AIORateLimiter, Application
 
 from bot.config import ConfigError, Settings
+from bot.leader import follow_updates
 from bot.metrics import Metrics
 from bot.web import DEFAULT_WEBHOOK_PORT, Webhook, WebhookRoute, WebServer
 
@@ -98,11 +99,8 @@ async def serve(
             await application.post_init(application)
         if server is not None:
             await server.start()
-        leader = application.bot_data.get("leader")
-        if webhook is None and (leader is None or leader.leading):
-            assert application.updater is not None
-            # only the leader fetches updates (a standby starts when it takes over)
-            await application.updater.start_polling(**application.bot_data["long_polling"])
+        # only the leader fetches updates (a standby starts when it takes over)
+        await follow_updates(application, application.bot_data["leader"].leading)
         await application.start()
         if webhook is not None:
             await _set_webhook(application, webhook)
