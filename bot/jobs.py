@@ -50,9 +50,8 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     if due_only and lock.locked():
         return
     cycle_start = datetime.now(UTC)
-    metrics: Metrics | None = context.bot_data.get("metrics")
-    if metrics is not None:
-        metrics.job_ran("poll")
+    metrics: Metrics = context.bot_data["metrics"]
+    metrics.job_ran("poll")
     started = time.monotonic()
     async with lock:
         try:
@@ -69,8 +68,7 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     duration = time.monotonic() - started
     if not results and due_only:
         return
-    if metrics is not None:
-        metrics.observe_poll(results, duration)
+    metrics.observe_poll(results, duration)
     try:
         await queue_alerts(services, since=cycle_start, now=datetime.now(UTC))
         await queue_feed_notices(services, datetime.now(UTC))
@@ -183,8 +181,7 @@ async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Queue every digest that is due, each chat in its own time zone: one indexed query a
     batch of chats, the articles read once a batch, the digests written to the outbox."""
     services: Services = context.bot_data["services"]
-    if (metrics := context.bot_data.get("metrics")) is not None:
-        metrics.job_ran("digest-tick")
+    context.bot_data["metrics"].job_ran("digest-tick")
     try:
         queued = await queue_due_digests(services, datetime.now(UTC))
     except StorageError as exc:
@@ -241,16 +238,14 @@ async def queue_due_digests(services: Services, now: datetime) -> int:
 async def send_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drain the outbox (digests, alerts, broadcasts) within Telegram's limits."""
     sender: Sender = context.bot_data["sender"]
-    metrics: Metrics | None = context.bot_data.get("metrics")
-    if metrics is not None:
-        metrics.job_ran("sender")
+    metrics: Metrics = context.bot_data["metrics"]
+    metrics.job_ran("sender")
     try:
         report = await sender.drain(max_seconds=SEND_MAX_SECONDS)
     except StorageError as exc:
         log.error("sender: %s", exc)
         return
-    if metrics is not None:
-        metrics.observe_send(report)
+    metrics.observe_send(report)
     if report.failed:
         try:
             await queue_delivery_notice(context.bot_data["services"], datetime.now(UTC))

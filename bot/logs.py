@@ -30,7 +30,9 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 class _Redacting(logging.Formatter):
     """A formatter that replaces each secret by its placeholder in the finished line."""
 
-    secrets: Mapping[str, str] = {}
+    def __init__(self, fmt: str | None = None, secrets: Mapping[str, str] | None = None) -> None:
+        super().__init__(fmt)
+        self.secrets = dict(secrets or {})
 
     def redact(self, line: str) -> str:
         for secret, placeholder in self.secrets.items():
@@ -43,8 +45,7 @@ class TextFormatter(_Redacting):
     """``time LEVEL logger: message`` (the format azby always had), secrets blanked."""
 
     def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
-        super().__init__(TEXT_FORMAT)
-        self.secrets = dict(secrets or {})
+        super().__init__(TEXT_FORMAT, secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
@@ -55,8 +56,7 @@ class JsonFormatter(_Redacting):
     ``exception`` and ``stack`` when present; secrets blanked."""
 
     def __init__(self, secrets: Mapping[str, str] | None = None) -> None:
-        super().__init__()
-        self.secrets = dict(secrets or {})
+        super().__init__(None, secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC)

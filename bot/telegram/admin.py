@@ -31,8 +31,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.config import AppConfig, ConfigError, feed_config, format_interval, load_feeds_file
-from bot.jobs import poll_job
+from bot.jobs import notify_admins, poll_job
 from bot.models import FeedConfig, FeedReport, FeedState
+from bot.poll import poll_client
 from bot.probe import find_duplicate, probe_feed, redact, url_problem
 from bot.telegram.handlers import BASIC_COMMANDS, Services, _echo, _services, reply
 from bot.telegram.render import pack_messages, utf16_len
@@ -145,25 +146,25 @@ def _unquoted(words: Sequence[str]) -> str:
     return " ".join(words).strip().strip("\"'«»“”").strip()
 
 
-def _name_argument(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return _unquoted(context.args or ())
-
-
 async def _feed_named(
-    update: Update, services: Services, name: str, command: str
-) -> FeedState | None:
-    """The stored feed called ``name`` (any case); None after telling the admin why not."""
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
+) -> tuple[Services, FeedState] | None:
+    """The services and the stored feed the command's argument names (any case); None after
+    telling the admin why not."""
+    services = _services(context)
+    name = _unquoted(context.args or ())
     if not name:
         await reply(update, [f"Usage: /{command} NAME (as /feeds shows it)."])
         return None
     feeds = await services.store.list_feeds()
-    found = next((f for f in feeds if f.name.lower() == name.lower()), None)
+    found = find_duplicate(feeds, name=name)
     if found is None:
         hint = ""
         if close := _closest(name, [f.name for f in feeds]):
             hint = f" Did you mean {html.escape(close)}?"
         await reply(update, [f"No feed named {_echo(name)}.{hint} /feeds lists them."])
-    return found
+        return None
+    return services, found
 
 
 def _closest(name: str, names: Sequence[str]) -> str | None:
@@ -231,8 +232,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     log.info("admin %s added feed %s <%s>", user.id if user else "?", feed.name, redact(feed.url))
     if context.job_queue is not None:  # a new feed is due: poll it now, not at the next tick
-        leader = context.bot_data.get("leader")
-        job = poll_job if leader is None else leader.only(poll_job)
+        job = context.bot_data["leader"].only(poll_job)
         context.job_queue.run_once(job, when=0, name="poll-added-feed")
     none = " None of its current items is about Azerbaijan–Belarus." if not probe.relevant else ""
     await reply(
@@ -265,10 +265,10 @@ def _duplicate(feeds: Sequence[FeedState], urls: Sequence[str], name: str) -> st
 
 async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/removefeed NAME``: delete a feed added here (its articles stay)."""
-    services = _services(context)
-    feed = await _feed_named(update, services, _name_argument(context), "removefeed")
-    if feed is None:
+    named = await _feed_named(update, context, "removefeed")
+    if named is None:
         return
+    services, feed = named
     name = html.escape(feed.name)
     if _in_feeds_yaml(services.config, feed):
         await reply(
@@ -285,10 +285,10 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def pausefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/pausefeed NAME``: stop polling a feed until ``/resumefeed``."""
-    services = _services(context)
-    feed = await _feed_named(update, services, _name_argument(context), "pausefeed")
-    if feed is None:
+    named = await _feed_named(update, context, "pausefeed")
+    if named is None:
         return
+    services, feed = named
     name = html.escape(feed.name)
     if feed.paused_at is not None:
         reason = html.escape(feed.paused_reason or "")
@@ -306,10 +306,10 @@ async def pausefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def resumefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/resumefeed NAME``: poll a paused (or a disabled admin) feed again, now."""
-    services = _services(context)
-    feed = await _feed_named(update, services, _name_argument(context), "resumefeed")
-    if feed is None:
+    named = await _feed_named(update, context, "resumefeed")
+    if named is None:
         return
+    services, feed = named
     name = html.escape(feed.name)
     if not feed.enabled:
         if feed.source == "config":
@@ -368,10 +368,10 @@ def _feed_block(report: FeedReport) -> str:
 
 async def feedstatus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/feedstatus NAME``: a feed's state and its recent errors with their times."""
-    services = _services(context)
-    feed = await _feed_named(update, services, _name_argument(context), "feedstatus")
-    if feed is None:
+    named = await _feed_named(update, context, "feedstatus")
+    if named is None:
         return
+    services, feed = named
     errors = await services.store.feed_errors(feed.id, limit=ERRORS_SHOWN)
     source = "added in Telegram" if feed.source == "admin" else "feeds.yaml"
     lines = [
@@ -430,7 +430,6 @@ async def reload_config(application: Application) -> str:  # type: ignore[type-a
         await services.store.sync_feeds(new.feeds, _now())
         fresh = replace(services, config=new)
         application.bot_data["services"] = fresh
-        application.bot_data["config"] = new
         topic_handler = application.bot_data.get("topic_handler")
         if isinstance(topic_handler, CommandHandler):
             topic_handler.commands = frozenset(t.key for t in new.topics)
@@ -444,8 +443,6 @@ async def reload_config(application: Application) -> str:  # type: ignore[type-a
 
 
 def _replace_poll_client(application: Application, services: Services, config: AppConfig) -> None:  # type: ignore[type-arg]
-    from bot.poll import poll_client
-
     old = application.bot_data.get("http")
     application.bot_data["http"] = poll_client(services.settings, config)
     if old is None:
@@ -513,8 +510,6 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def _reload_on_signal(application: Application) -> None:  # type: ignore[type-arg]
-    from bot.jobs import notify_admins
-
     services: Services = application.bot_data["services"]
     try:
         summary = await reload_config(application)

@@ -70,7 +70,7 @@ async def serve(
     webhook: Webhook | None,
 ) -> None:
     """Run until SIGINT/SIGTERM: the bot (long polling, or the webhook) and the HTTP server."""
-    metrics: Metrics = application.bot_data.setdefault("metrics", Metrics())
+    metrics: Metrics = application.bot_data["metrics"]
     route = None
     if webhook is not None:
         route = WebhookRoute(
