@@ -307,6 +307,20 @@ class Store(Protocol):
         """Put messages in the outbox (alerts, broadcasts); returns how many were new."""
         ...
 
+    async def enqueue_many(
+        self,
+        chat_ids: Sequence[int],
+        *,
+        kind: str,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+        now: datetime,
+    ) -> int:
+        """``enqueue`` for each of ``chat_ids``, in one transaction (a broadcast to every
+        subscriber); returns how many messages were new."""
+        ...
+
     async def alert_subscriptions(self) -> list[tuple[Subscription, Chat]]:
         """Subscriptions of active chats that asked for instant alerts on some topics."""
         ...

@@ -951,21 +951,21 @@ class SqlStore:
                 if moved.rowcount != 1:
                     return False
                 await self._insert_outbox(
-                    conn, subscription.chat_id, "digest", period, messages, link_previews, sent_at
+                    conn, [subscription.chat_id], "digest", period, messages, link_previews, sent_at
                 )
                 return True
 
     async def _insert_outbox(
         self,
         conn: Any,
-        chat_id: int,
+        chat_ids: Sequence[int],
         kind: str,
         period: str,
         messages: Sequence[str],
         link_previews: bool,
         now: datetime,
     ) -> int:
-        if not messages:
+        if not messages or not chat_ids:
             return 0
         rows = [
             {
@@ -980,6 +980,7 @@ class SqlStore:
                 "not_before": now,
                 "created_at": now,
             }
+            for chat_id in chat_ids
             for part, text in enumerate(messages)
         ]
         statement = (
@@ -999,10 +1000,29 @@ class SqlStore:
         link_previews: bool,
         now: datetime,
     ) -> int:
+        return await self.enqueue_many(
+            [chat_id],
+            kind=kind,
+            period=period,
+            messages=messages,
+            link_previews=link_previews,
+            now=now,
+        )
+
+    async def enqueue_many(
+        self,
+        chat_ids: Sequence[int],
+        *,
+        kind: str,
+        period: str,
+        messages: Sequence[str],
+        link_previews: bool,
+        now: datetime,
+    ) -> int:
         with _wrapped("queueing messages"):
             async with self._engine.begin() as conn:
                 return await self._insert_outbox(
-                    conn, chat_id, kind, period, messages, link_previews, now
+                    conn, chat_ids, kind, period, messages, link_previews, now
                 )
 
     async def alert_subscriptions(self) -> list[tuple[Subscription, Chat]]:

@@ -553,16 +553,14 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     period = f"broadcast:{now:%Y-%m-%d}:{digest}"
     subscribers = await services.store.active_subscriptions()
-    queued = 0
-    for subscription in subscribers:
-        queued += await services.store.enqueue(
-            subscription.chat_id,
-            kind="broadcast",
-            period=period,
-            messages=[body],
-            link_previews=False,
-            now=now,
-        )
+    queued = await services.store.enqueue_many(
+        [subscription.chat_id for subscription in subscribers],
+        kind="broadcast",
+        period=period,
+        messages=[body],
+        link_previews=False,
+        now=now,
+    )
     user = update.effective_user
     log.info(
         "admin %s broadcast %s: queued for %d of %d subscribers",

@@ -296,6 +296,23 @@ class TestOutbox:
         later = await store.claim_outbox(NOW + timedelta(seconds=5), limit=10, reclaim_before=NOW)
         assert [(m.part, m.attempts) for m in later] == [(1, 1), (2, 0)]
 
+    async def test_enqueue_many_queues_each_chat_once_in_one_call(self, store: Store) -> None:
+        await store.enqueue(
+            3, kind="broadcast", period="b", messages=["hi"], link_previews=False, now=NOW
+        )
+        queued = await store.enqueue_many(
+            [1, 2, 3], kind="broadcast", period="b", messages=["hi"], link_previews=False, now=NOW
+        )
+        assert queued == 2  # chat 3 already had it
+        assert (
+            await store.enqueue_many(
+                [], kind="broadcast", period="b", messages=["hi"], link_previews=False, now=NOW
+            )
+            == 0
+        )
+        claimed = await store.claim_outbox(NOW, limit=10, reclaim_before=NOW - timedelta(minutes=2))
+        assert sorted((m.chat_id, m.text) for m in claimed) == [(1, "hi"), (2, "hi"), (3, "hi")]
+
     async def test_messages_of_a_dead_sender_are_reclaimed(self, store: Store) -> None:
         await store.enqueue(
             1, kind="digest", period="p", messages=["1"], link_previews=False, now=NOW
