@@ -175,14 +175,7 @@ class SqlStore:
                 by_name = {row.name.lower(): row.id for row in stored}
                 seen: set[int] = set()
                 for feed in feeds_:
-                    values = {
-                        "name": feed.name,
-                        "url": feed.url,
-                        "language": feed.language,
-                        "interval_seconds": int(feed.interval.total_seconds()),
-                        "enabled": feed.enabled,
-                        "source": "config",
-                    }
+                    values = {**_feed_values(feed), "source": "config"}
                     feed_id = (
                         by_url.get(feed.url)
                         or moved.get(feed.url)
@@ -191,11 +184,7 @@ class SqlStore:
                     if feed_id is not None and moved.get(feed.url) == feed_id:
                         del values["url"]  # keep the URL a permanent redirect moved it to
                     if feed_id is None:
-                        result = await conn.execute(
-                            insert(feeds).values(**values, error_count=0, created_at=now)
-                        )
-                        assert result.inserted_primary_key is not None
-                        seen.add(int(result.inserted_primary_key[0]))
+                        seen.add((await _insert_feed(conn, feed, "config", now)).id)
                         continue
                     # free the name first if another stored feed holds it (renames/swaps)
                     holder = by_name.get(feed.name.lower())
@@ -346,12 +335,7 @@ class SqlStore:
                 async with self._engine.begin() as conn:
                     if (await conn.execute(select(feeds.c.id).where(taken))).first() is not None:
                         return None
-                    result = await conn.execute(
-                        insert(feeds)
-                        .values(**_feed_values(feed), source="admin", error_count=0, created_at=now)
-                        .returning(feeds)
-                    )
-                    return _feed_state(result.one())
+                    return _feed_state(await _insert_feed(conn, feed, "admin", now))
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 return None  # another process added it between the check and the insert
@@ -437,12 +421,7 @@ class SqlStore:
 
         row = holder(url=feed.url) or holder(name=feed.name)
         if row is None:
-            result = await conn.execute(
-                insert(feeds)
-                .values(**_feed_values(feed), source="admin", error_count=0, created_at=now)
-                .returning(feeds)
-            )
-            added = result.one()
+            added = await _insert_feed(conn, feed, "admin", now)
             stored[added.id] = added
             return FeedImport(feed.name, feed.url, "added")
         values = _feed_values(feed)
@@ -1250,6 +1229,17 @@ def _feed_state(row: Row[Any]) -> FeedState:
         moved_from=row.moved_from,
         source=row.source,
     )
+
+
+async def _insert_feed(conn: Any, feed: FeedConfig, source: str, now: datetime) -> Row[Any]:
+    """A new feed row: from feeds.yaml (``source`` "config") or added by an admin."""
+    result = await conn.execute(
+        insert(feeds)
+        .values(**_feed_values(feed), source=source, error_count=0, created_at=now)
+        .returning(feeds)
+    )
+    row: Row[Any] = result.one()
+    return row
 
 
 def _feed_values(feed: FeedConfig) -> dict[str, Any]:
