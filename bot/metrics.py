@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from bot.deliver.sender import DELIVERY_OUTCOMES
+
 if TYPE_CHECKING:
     from bot.deliver.sender import SendReport
     from bot.poll import FeedResult
@@ -38,16 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["CONTENT_TYPE", "DELIVERY_OUTCOMES", "FEED_STATUSES", "Metrics"]
 
 FEED_STATUSES = ("ok", "not_modified", "error")
-DELIVERY_OUTCOMES = (
-    "sent",
-    "rate_limited",
-    "network_error",
-    "migrated",
-    "blocked",
-    "chat_not_found",
-    "refused",
-    "given_up",
-)
 _CYCLE_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600)
 
 

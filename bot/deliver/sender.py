@@ -49,6 +49,7 @@ from storage import StorageError, Store
 
 __all__ = [
     "DELIVERY_FAILURES",
+    "DELIVERY_OUTCOMES",
     "MARK_EVERY",
     "RETRY_WAIT",
     "DeliveryLimits",
@@ -59,6 +60,17 @@ __all__ = [
 MARK_EVERY = 0.1
 # a drain waits for a message a 429 deferred when it is due again within this many seconds
 RETRY_WAIT = 5.0
+# what a send can come to: "sent", or a failed attempt's reason (``SendReport.failures``)
+DELIVERY_OUTCOMES = (
+    "sent",
+    "rate_limited",
+    "network_error",
+    "migrated",
+    "blocked",
+    "chat_not_found",
+    "refused",
+    "given_up",
+)
 # the failure reasons that count as delivery failures (admin notices, ``outbox.failed_at``)
 DELIVERY_FAILURES = ("network_error", "refused", "given_up")
 # The sender needs a send's outcome, not the message sent: ``Bot.do_api_request`` returns the
@@ -84,10 +96,14 @@ class SendReport:
     sent: int = 0
     deferred: int = 0
     dropped: int = 0
-    rate_limited: int = 0
     chats_deactivated: list[int] = field(default_factory=list)
-    # each failed attempt by reason (the outcomes of ``bot.metrics.DELIVERY_OUTCOMES``)
+    # each failed attempt by reason (one of ``DELIVERY_OUTCOMES`` other than "sent")
     failures: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rate_limited(self) -> int:
+        """Sends answered 429 (each deferred until its retry_after)."""
+        return self.failures["rate_limited"]
 
     @property
     def failed(self) -> int:
@@ -293,7 +309,6 @@ class Sender:
                         },
                     )
         except RetryAfter as exc:
-            report.rate_limited += 1
             report.failures["rate_limited"] += 1
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
