@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.auxil.fake_telegram import ApiError, FakeTelegram
+from tests.auxil.fake_telegram import ApiError, FakeTelegram, busiest_second
 
 
 async def main() -> None:
@@ -61,7 +61,7 @@ async def main() -> None:
         return {
             "delivered": {str(k): v for k, v in delivered.items()},
             "requests": len(calls),
-            "busiest_second": _busiest_second(sorted(call.at for call in measured)),
+            "busiest_second": busiest_second(measured),
             "first_at": measured[0].at if measured else 0.0,
             "last_429": last_429,
             "until_last_429": until,
@@ -71,16 +71,6 @@ async def main() -> None:
     fake.register("getStats", stats)
     print(fake.base_url, flush=True)
     await asyncio.Event().wait()
-
-
-def _busiest_second(times: list[float]) -> int:
-    """The most of ``times`` (ascending) within any window of one second."""
-    busiest, first = 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
 
 
 if __name__ == "__main__":

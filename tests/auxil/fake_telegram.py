@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -60,6 +60,7 @@ __all__ = [
     "Call",
     "FakeTelegram",
     "FakeTelegramThread",
+    "busiest_second",
     "parse_html",
 ]
 
@@ -176,6 +177,18 @@ class Call:
     def result(self) -> Any:
         """The ``result`` of a successful call, else ``None``."""
         return self.response.get("result")
+
+
+def busiest_second(calls: Iterable[Call]) -> int:
+    """The most of ``calls`` that arrived within any one second (what Telegram's per-second
+    limit counts)."""
+    times = sorted(call.at for call in calls)
+    busiest, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
 
 
 @dataclass(slots=True)
