@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,22 @@ import pytest
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
+
+CHAT = 4242
+
+
+def ask(
+    telegram: FakeTelegramThread, command: str, chat_id: int = CHAT, *, user_id: int | None = None
+) -> str:
+    """Send a command (from ``user_id``, else the chat's default sender); return the text of
+    the bot's answer (all its messages joined)."""
+    before = len(telegram.sent_messages(chat_id))
+    telegram.push_command(chat_id, command, user_id=user_id)
+    telegram.wait_for_calls(
+        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == chat_id, timeout=15
+    )
+    time.sleep(0.3)  # a split answer sends its next messages right after the first
+    return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
 
 
 def start_bot(

@@ -11,8 +11,7 @@ from pathlib import Path
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.conftest import start_bot
-from tests.e2e.test_bot import ask
+from tests.e2e.conftest import ask, start_bot
 
 ADMIN = 4242
 STRANGER = 5151

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 from tests.auxil.bot_process import AZBY
 from tests.auxil.fake_telegram import Call, FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.conftest import start_bot
-
-CHAT = 4242
-
-
-def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:
-    """Send a command; return the text of the bot's answer (all its messages joined)."""
-    before = len(telegram.sent_messages(chat_id))
-    telegram.push_command(chat_id, command)
-    telegram.wait_for_calls(
-        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == chat_id, timeout=15
-    )
-    time.sleep(0.3)  # a split answer sends its next messages right after the first
-    return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
+from tests.e2e.conftest import ask, start_bot
 
 
 def test_commands_answered_after_the_first_poll(
@@ -103,15 +89,15 @@ def test_groups_only_admins_configure_and_the_bot_stays_quiet(
     telegram.set_admins(group, [admin])
     bot = start_bot(tmp_path, telegram, "feeds: []\n")
     try:
-        refused = ask_as(telegram, group, "/subscribe", member)
+        refused = ask(telegram, "/subscribe", group, user_id=member)
         assert refused == "Only this group's admins can change its digest."
-        assert "Subscribed" in ask_as(telegram, group, "/subscribe", admin)
-        assert "Only this group's admins" in ask_as(telegram, group, "/unsubscribe", member)
+        assert "Subscribed" in ask(telegram, "/subscribe", group, user_id=admin)
+        assert "Only this group's admins" in ask(telegram, "/unsubscribe", group, user_id=member)
         # commands for other bots, or bare unknown ones, get no answer in a group
         before = len(telegram.sent_messages(group))
         telegram.push_command(group, "/weather@other_bot", user_id=member)
         telegram.push_command(group, "/weather", user_id=member)
-        addressed = ask_as(telegram, group, "/weather@azby_test_bot", member)
+        addressed = ask(telegram, "/weather@azby_test_bot", group, user_id=member)
         assert "I don't know /weather" in addressed
         assert len(telegram.sent_messages(group)) == before + 1
         # a very long unknown command is quoted short, so the answer stays valid
@@ -120,15 +106,6 @@ def test_groups_only_admins_configure_and_the_bot_stays_quiet(
     finally:
         code, _ = bot.stop()
     assert code == 0
-
-
-def ask_as(telegram: FakeTelegramThread, chat_id: int, command: str, user_id: int) -> str:
-    before = len(telegram.sent_messages(chat_id))
-    telegram.push_command(chat_id, command, user_id=user_id)
-    telegram.wait_for_calls(
-        "sendMessage", before + 1, lambda c: c.params.get("chat_id") == chat_id, timeout=15
-    )
-    return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
 
 
 def test_a_rejected_token_is_one_line_without_the_token(

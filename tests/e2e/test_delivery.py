@@ -10,15 +10,9 @@ from pathlib import Path
 from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.conftest import start_bot
-from tests.e2e.test_bot import ask as ask_in
-from tests.e2e.test_bot import ask_as
+from tests.e2e.conftest import ask, start_bot
 
 CHAT = 5151
-
-
-def ask(telegram: FakeTelegramThread, command: str, chat_id: int = CHAT) -> str:
-    return ask_in(telegram, command, chat_id)
 
 
 def start(
@@ -57,13 +51,13 @@ def test_settings_and_a_scheduled_digest_in_the_chat_language(
     bot = start(tmp_path, telegram, feeds)
     try:
         bot.wait_for_log("poll cycle finished")
-        assert "Subscribed" in ask(telegram, "/subscribe")
-        assert "Europe/Minsk" in ask(telegram, "/timezone Europe/Minsk")
-        assert "Mars/Olympus" in ask(telegram, "/timezone Mars/Olympus")
-        assert "08:30" in ask(telegram, "/time 08:30")
-        topics = ask(telegram, "/topics trade defence")
+        assert "Subscribed" in ask(telegram, "/subscribe", CHAT)
+        assert "Europe/Minsk" in ask(telegram, "/timezone Europe/Minsk", CHAT)
+        assert "Mars/Olympus" in ask(telegram, "/timezone Mars/Olympus", CHAT)
+        assert "08:30" in ask(telegram, "/time 08:30", CHAT)
+        topics = ask(telegram, "/topics trade defence", CHAT)
         assert "Topics: Trade" in topics and "Defence" in topics and "Culture" not in topics
-        settings = ask(telegram, "/language ru")
+        settings = ask(telegram, "/language ru", CHAT)
         assert "Язык: Русский" in settings and "08:30 (Europe/Minsk)" in settings
 
         # /settings: buttons; pressing one edits the message in place
@@ -167,12 +161,12 @@ def test_channels_groups_and_a_long_digest(
     try:
         bot.wait_for_log("poll cycle finished: 7 feeds")
         # a stranger may not make the channel a target; a bot admin may
-        refused = ask_as(telegram, stranger, f"/channel {channel}", stranger)
+        refused = ask(telegram, f"/channel {channel}", stranger, user_id=stranger)
         assert "Only a bot admin or an admin of" in refused
-        accepted = ask_as(telegram, admin, f"/channel {channel}", admin)
+        accepted = ask(telegram, f"/channel {channel}", admin, user_id=admin)
         assert "now gets the digest at 09:00 (Asia/Baku)" in accepted
         # in a group, a member who is not an admin may not open /settings
-        assert ask_as(telegram, group, "/settings", member) == (
+        assert ask(telegram, "/settings", group, user_id=member) == (
             "Only this group's admins can change its digest."
         )
         make_due(tmp_path)

@@ -16,8 +16,7 @@ from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
 from tests.conftest import _run, temporary_postgres_database
-from tests.e2e.conftest import start_bot
-from tests.e2e.test_bot import ask
+from tests.e2e.conftest import ask, start_bot
 from tests.e2e.test_delivery import digests_by_chat
 
 INTERVAL = 10.0  # seconds: the shortest feed interval allowed

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
-from tests.e2e.conftest import start_bot
-from tests.e2e.test_bot import ask
+from tests.e2e.conftest import ask, start_bot
 
 CLOCK = Path(__file__).resolve().parents[1] / "auxil" / "clock"
 BERLIN, PAGO_PAGO, KIRITIMATI = 301, 302, 303  # UTC+1/+2 (DST), UTC-11, UTC+14
