@@ -29,13 +29,12 @@ def ask(
     return "\n".join(str(m["text"]) for m in telegram.sent_messages(chat_id)[before:])
 
 
-def start_bot(
-    tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str, *args: str, **env: str | None
-) -> Bot:
-    """The real ``azby run`` (or ``azby ARGS``) against the fake Bot API server, with
-    ``feeds_yaml`` as its feeds file and a SQLite store in ``tmp_path``, private networks
-    allowed (the feed server is on 127.0.0.1); ``env`` adds or replaces variables (None drops
-    one). Returns once it logged that it started."""
+def bot_env(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str, **env: str | None
+) -> dict[str, str]:
+    """The environment of an azby process against the fake Bot API server: ``feeds_yaml``
+    as its feeds file and a SQLite store in ``tmp_path``, private networks allowed (the feed
+    server is on 127.0.0.1); ``env`` adds or replaces variables (None drops one)."""
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(feeds_yaml, encoding="utf-8")
     environ = telegram.env(
@@ -49,7 +48,15 @@ def start_bot(
             environ.pop(key, None)
         else:
             environ[key] = value
-    bot = Bot([AZBY, *(args or ("run",))], environ)
+    return environ
+
+
+def start_bot(
+    tmp_path: Path, telegram: FakeTelegramThread, feeds_yaml: str, *args: str, **env: str | None
+) -> Bot:
+    """The real ``azby run`` (or ``azby ARGS``) in ``bot_env``; returns once it logged that
+    it started."""
+    bot = Bot([AZBY, *(args or ("run",))], bot_env(tmp_path, telegram, feeds_yaml, **env))
     bot.wait_for_log("azby started")
     return bot
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.auxil.bot_process import AZBY
 from tests.auxil.fake_telegram import Call, FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.conftest import ask, start_bot
+from tests.e2e.conftest import ask, bot_env, start_bot
 
 
 def test_commands_answered_after_the_first_poll(
@@ -111,13 +111,13 @@ def test_groups_only_admins_configure_and_the_bot_stays_quiet(
 def test_a_rejected_token_is_one_line_without_the_token(
     tmp_path: Path, telegram: FakeTelegramThread
 ) -> None:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text("feeds: []\n", encoding="utf-8")
     wrong = "999999:WRONG-secret-token"
-    env = telegram.env(
+    env = bot_env(
+        tmp_path,
+        telegram,
+        "feeds: []\n",
         AZBY_TELEGRAM_TOKEN=wrong,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(feeds_file),
+        AZBY_ALLOW_PRIVATE_NETWORKS=None,
     )
     result = subprocess.run([AZBY, "run"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

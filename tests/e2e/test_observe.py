@@ -14,7 +14,7 @@ import pytest
 from tests.auxil.bot_process import AZBY, Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
-from tests.e2e.conftest import start_bot
+from tests.e2e.conftest import bot_env, start_bot
 
 CHAT = 5151
 HOOK = "https://bot.example.org/tg/hook"
@@ -214,10 +214,12 @@ def test_webhook_without_a_secret_gets_a_random_one(
 def test_a_bad_webhook_url_is_one_line(
     tmp_path: Path, telegram: FakeTelegramThread, url: str, message: str
 ) -> None:
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
+    env = bot_env(
+        tmp_path,
+        telegram,
+        "feeds: []\n",
         AZBY_FEEDS_FILE=str(tmp_path / "missing.yaml"),
+        AZBY_ALLOW_PRIVATE_NETWORKS=None,
     )
     result = subprocess.run(
         [AZBY, "run", "--webhook", url], env=env, capture_output=True, text=True, timeout=60

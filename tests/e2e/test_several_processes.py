@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.auxil.bot_process import AZBY, Bot
+from tests.auxil.bot_process import Bot
 from tests.auxil.fake_telegram import FakeTelegramThread
 from tests.auxil.feed_server import FeedServerThread
 from tests.conftest import _run, temporary_postgres_database
@@ -193,14 +193,7 @@ def test_a_stop_while_an_answer_is_on_its_way_is_clean(
         return {"message_id": 1, "date": 0, "chat": chat, "text": params.get("text", "")}
 
     telegram.run(lambda fake: fake.register("sendMessage", send_message))
-    (tmp_path / "feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
-    env = telegram.env(
-        AZBY_TELEGRAM_TOKEN=telegram.token,
-        AZBY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'azby.sqlite3'}",
-        AZBY_FEEDS_FILE=str(tmp_path / "feeds.yaml"),
-    )
-    bot = Bot([AZBY, "run"], env)
-    bot.wait_for_log("azby started")
+    bot = start_bot(tmp_path, telegram, "feeds: []\n", AZBY_ALLOW_PRIVATE_NETWORKS=None)
     time.sleep(2.5)  # a leader tick or two
     slow["on"] = True
     telegram.push_command(42, "/start")
