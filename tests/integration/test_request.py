@@ -253,19 +253,9 @@ def test_a_pool_of_no_connections_is_refused() -> None:
 async def test_azbys_application_talks_through_aiohttp_for_calls_and_long_polls(
     tg: FakeTelegram, tmp_path: Any
 ) -> None:
-    from bot.config import Settings, parse_feeds_yaml
-    from bot.telegram.app import build_application
+    from tests.auxil.application import application_for
 
-    settings = Settings(
-        telegram_token=tg.token,
-        telegram_api_url=tg.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/azby.sqlite3",
-        feeds_file=tmp_path / "feeds.yaml",
-        admin_ids=frozenset(),
-        allow_private_networks=True,
-    )
-    config = parse_feeds_yaml("feeds: []\n", settings.feeds_file)
-    application = build_application(settings, config, tg.token)
+    application = application_for(tg, tmp_path)
     tg.push_command(CHAT, "/help")
 
     async with application.bot as bot:

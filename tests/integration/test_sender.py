@@ -321,19 +321,10 @@ async def test_azby_runs_sender_bot_leaves_429s_to_the_sender(
 ) -> None:
     """The application's bot has PTB's rate limiter, which would sleep out a 429 and retry
     inside the sender's send; the sender's own bot hands the 429 to the sender at once."""
-    from bot.config import Settings, parse_feeds_yaml
-    from bot.telegram.app import _outbox_bot, build_application
+    from bot.telegram.app import _outbox_bot
+    from tests.auxil.application import application_for
 
-    settings = Settings(
-        telegram_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/unused.sqlite3",
-        feeds_file=tmp_path / "feeds.yaml",
-        admin_ids=frozenset(),
-        allow_private_networks=True,
-    )
-    config = parse_feeds_yaml("feeds: []\n", settings.feeds_file)
-    application = build_application(settings, config, telegram.token)
+    application = application_for(telegram, tmp_path)
     await queue(sqlite_store, 1, "first")
     telegram.inject_failures("sendMessage", 1, error_code=429, parameters={"retry_after": 30})
     bot = await _outbox_bot(application)
