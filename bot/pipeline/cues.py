@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from bot.pipeline.text import contains_any
+
 __all__ = [
     "MULTILATERAL",
     "OTHER_PLACES",
@@ -70,6 +72,8 @@ _PUBLISHER_HINTS = (
     "sputnik", "интерфакс", "interfax", "segodnya", "seqodnya", "сегодня", "today",
     "news agency", "belarus 1", "belarus 24", "беларусь 1", "беларусь 24",
 )  # fmt: skip
+_SIGNATURE_HINT = contains_any(_SIGNATURE_HINTS)
+_PUBLISHER_HINT = contains_any(_PUBLISHER_HINTS)
 _DATELINE_HINT = re.compile(r"^\D{2,60}?\d")
 
 
@@ -80,11 +84,9 @@ def strip_datelines(text: str) -> str:
         if _DATELINE_HINT.match(line):  # a dateline has a day number within 60 characters
             line = _DATELINE.sub("", line, count=1)
         folded = line.casefold()
-        if any(hint in folded for hint in _SIGNATURE_HINTS) or folded.rstrip(". ").endswith(
-            _SIGNATURE_CITIES
-        ):
+        if _SIGNATURE_HINT.search(folded) or folded.rstrip(". ").endswith(_SIGNATURE_CITIES):
             line = _SIGNATURE.sub("", line)
-        if any(hint in folded for hint in _PUBLISHER_HINTS):
+        if _PUBLISHER_HINT.search(folded):
             line = _PUBLISHERS.sub(" ", line)
         lines.append(line)
     return "\n".join(lines)
@@ -122,10 +124,13 @@ _FALSE_FRIEND_HINTS = (
 )  # fmt: skip
 
 
+_FALSE_FRIEND_HINT = contains_any(_FALSE_FRIEND_HINTS)
+
+
 def mask_false_friends(text: str) -> str:
     """Blank streets, hotels, firms and stations named after a country or its capital."""
     folded = text.casefold()
-    if not any(hint in folded for hint in _FALSE_FRIEND_HINTS):
+    if not _FALSE_FRIEND_HINT.search(folded):
         return text
     return _FALSE_FRIENDS.sub(lambda match: " " * len(match.group()), text)
 

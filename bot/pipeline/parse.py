@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import feedparser
+from feedparser.util import FeedParserDict
 
 from bot.models import Entry
 from bot.pipeline.normalise import canonical_url, http_url, struct_to_utc
+from bot.pipeline.rss import read_rss
 from bot.pipeline.text import html_to_text
 
 __all__ = ["ParsedFeed", "parse_feed"]
@@ -115,12 +117,17 @@ def _guess_charset(content: bytes, content_type: str | None) -> str | None:
 
 
 def _parse(content: bytes, url: str, headers: Mapping[str, str]) -> Any:
+    headers = {**headers, "content-location": url}
+    # plain RSS 2.0, nearly every news feed, read with lxml: the same fields, 10× faster
+    fast = read_rss(content, headers)
+    if fast is not None:
+        return FeedParserDict(fast)
     # a file object: given bytes, feedparser first tries them as a local file name
     # no sanitising or URI resolution by feedparser: html_to_text turns every field into
     # plain text anyway (scripts and styles dropped), and the two passes cost a third of parsing
     return feedparser.parse(
         io.BytesIO(content),
-        response_headers={**headers, "content-location": url},
+        response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=False,
     )

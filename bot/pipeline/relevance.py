@@ -47,7 +47,7 @@ from bot.pipeline.cues import (
     mask_false_friends,
     strip_datelines,
 )
-from bot.pipeline.text import fix_homoglyphs, split_sentences
+from bot.pipeline.text import contains_any, fix_homoglyphs, split_sentences
 
 __all__ = [
     "COUNTRY_CUES",
@@ -190,12 +190,13 @@ _HINTS: dict[str, tuple[str, ...]] = {
         "белаз", "белавиа", "белнефт", "maz", "маз", "mtz", "мтз",
     ),
 }  # fmt: skip
+_HINT = {country: contains_any(hints) for country, hints in _HINTS.items()}
 _COUNTERPART_HINTS = ("counterpart", "həmkar", "коллег")
 
 
 def _hinted(sentence: str) -> dict[str, bool]:
     folded = sentence.casefold()
-    return {country: any(hint in folded for hint in hints) for country, hints in _HINTS.items()}
+    return {country: hint.search(folded) is not None for country, hint in _HINT.items()}
 
 
 def _matches(
