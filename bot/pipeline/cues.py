@@ -75,10 +75,24 @@ _PUBLISHER_HINTS = (
 _SIGNATURE_HINT = contains_any(_SIGNATURE_HINTS)
 _PUBLISHER_HINT = contains_any(_PUBLISHER_HINTS)
 _DATELINE_HINT = re.compile(r"^\D{2,60}?\d")
+# the per-line checks below over a whole text at once (a line is a suffix of the text after
+# a newline; these find every line the per-line checks find, and perhaps more)
+_ANY_DATELINE = re.compile(r"^\D{2,60}?\d", re.MULTILINE)
+_SIGNATURE_END = re.compile(
+    "(?:" + "|".join(re.escape(city) for city in _SIGNATURE_CITIES) + r")[. ]*$", re.MULTILINE
+)
 
 
 def strip_datelines(text: str) -> str:
     """Remove a dateline at the start of each line and publisher signatures anywhere."""
+    folded = text.casefold()
+    if not (
+        _ANY_DATELINE.search(text)
+        or _SIGNATURE_HINT.search(folded)
+        or _SIGNATURE_END.search(folded)
+        or _PUBLISHER_HINT.search(folded)
+    ):
+        return text  # most text: nothing any line below would change, found in four passes
     lines = []
     for line in text.split("\n"):
         if _DATELINE_HINT.match(line):  # a dateline has a day number within 60 characters

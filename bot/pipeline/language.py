@@ -7,9 +7,16 @@ module stays cheap.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import shutil
+import tempfile
 import threading
-from typing import Protocol, cast
+from pathlib import Path
+from typing import Any, Protocol, cast
 
 __all__ = ["LANGUAGES", "MIN_CONFIDENCE", "UNDETERMINED", "detect_language", "warm_up"]
 
@@ -54,6 +61,20 @@ def _identifier() -> _Identifier:
 
 
 def _load_identifier() -> _Identifier:
+    from py3langid.langid import LanguageIdentifier
+
+    try:
+        arguments, tk_row = _mapped(_cache_dir())
+        return cast(_Identifier, LanguageIdentifier(*arguments, norm_probs=True, tk_row=tk_row))
+    except (OSError, ValueError, KeyError):
+        pass  # no cache yet (or unreadable): build it from the package's model
+    identifier = _package_identifier()
+    with contextlib.suppress(OSError):
+        _write_cache(_cache_dir(), identifier)
+    return identifier
+
+
+def _package_identifier() -> _Identifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
@@ -62,6 +83,71 @@ def _load_identifier() -> _Identifier:
     # never makes: keep only the restricted one (~25 MB less)
     identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return cast(_Identifier, identifier)
+
+
+# --- the restricted model, cached uncompressed and memory-mapped ----------------------------
+#
+# py3langid's model is an LZMA-compressed archive: every process that loads it decompresses
+# and converts ~40 MB (0.5 s, a peak of ~110 MB) and keeps its own copy. Restricted to our
+# languages and written once as plain arrays, it loads in milliseconds by mapping the files:
+# the pages are shared by every azby process (the poll's workers too) and only the parts the
+# text walks are ever read in. The identifier built from them is the same (tested).
+
+
+def _cache_dir() -> Path:
+    from importlib.metadata import version
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    languages = hashlib.sha256(",".join(LANGUAGES).encode()).hexdigest()[:12]
+    return Path(base) / "azby" / f"py3langid-{version('py3langid')}-{languages}"
+
+
+_ARRAYS = ("ptc", "pc", "nextmove", "row", "output")
+
+
+def _write_cache(directory: Path, identifier: Any) -> None:
+    import numpy as np
+
+    if directory.exists():
+        return
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=directory.parent))
+    try:
+        values = {
+            "ptc": np.ascontiguousarray(identifier.nb_ptc),
+            "pc": np.asarray(identifier.nb_pc),
+            # py3langid keeps these two as stdlib arrays
+            "nextmove": np.array(identifier.tk_nextmove, dtype=identifier.tk_nextmove.typecode),
+            "row": np.array(identifier.tk_row, dtype=identifier.tk_row.typecode),
+            "output": np.asarray(identifier.tk_output, dtype=np.int32),
+        }
+        for name, array in values.items():
+            np.save(building / f"{name}.npy", array, allow_pickle=False)
+        (building / "classes.json").write_text(json.dumps(list(identifier.nb_classes)))
+        building.rename(directory)  # atomic: a reader sees all of it or nothing
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def _mapped(directory: Path) -> tuple[tuple[Any, ...], list[int]]:
+    """LanguageIdentifier's arguments from the cache: the big tables as memory-mapped,
+    read-only views (indexed per byte by py3langid's DFA walk, as fast as its arrays)."""
+    import numpy as np
+
+    loaded = {
+        name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        for name in _ARRAYS
+    }
+    classes = json.loads((directory / "classes.json").read_text())
+    if loaded["ptc"].shape[1] != len(classes) or len(loaded["output"]) != len(loaded["row"]):
+        raise ValueError(f"{directory}: inconsistent language model cache")
+    return (
+        loaded["ptc"],
+        np.array(loaded["pc"]),
+        classes,
+        memoryview(loaded["nextmove"]),
+        memoryview(loaded["output"]),
+    ), loaded["row"].tolist()
 
 
 def _normalise_hint(hint: str | None) -> str | None:

@@ -264,8 +264,9 @@ def remove_boilerplate(text: str) -> str:
     """
     kept: list[str] = []
     drop_headline = False
-    for raw in text.replace("\r\n", "\n").split("\n"):
-        line = _INLINE_SPACE.sub(" ", raw).strip()
+    # the pattern never spans a newline: one pass over the text, not one per line
+    for raw in _INLINE_SPACE.sub(" ", text.replace("\r\n", "\n")).split("\n"):
+        line = raw.strip()
         if not line:
             kept.append("")
             continue
@@ -335,8 +336,8 @@ def split_sentences(text: str) -> list[str]:
     dotted initialism ("U.S."); decimals ("$204.5 million") have no space after the point.
     """
     sentences: list[str] = []
-    for line in text.split("\n"):
-        line = _INLINE_SPACE.sub(" ", line).strip()
+    for line in _INLINE_SPACE.sub(" ", text).split("\n"):
+        line = line.strip()
         start = 0
         for match in _BOUNDARY.finditer(line):
             if _ends_sentence(line[start : match.start()], match.group(1), match.group(3)):

@@ -46,3 +46,48 @@ def test_text_without_letters_gives_the_hint(text: str, hint: str | None, langua
 def test_confident_text_wins_over_the_hint() -> None:
     text = "Товарооборот между Беларусью и Азербайджаном вырос на 30 процентов за год."
     assert detect_language(text, hint="en") == "ru"
+
+
+def test_the_cached_model_classifies_as_the_package_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.pipeline import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    packaged = language._package_identifier()
+    language._write_cache(language._cache_dir(), packaged)
+    arguments, tk_row = language._mapped(language._cache_dir())
+    assert isinstance(arguments[3], memoryview)  # mapped, not loaded
+    from py3langid.langid import LanguageIdentifier
+
+    cached = LanguageIdentifier(*arguments, norm_probs=True, tk_row=tk_row)
+    texts = [path.read_text(encoding="utf-8")[:400] for path in DATA.glob("*.txt")]
+    texts += ["Azərbaycan ilə Belarus", "Товарооборот вырос", "Trade grew", "2024", ""]
+    for text in texts:
+        assert cached.classify(text) == packaged.classify(text)
+
+
+def test_a_broken_cache_falls_back_to_the_package_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.pipeline import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    directory = language._cache_dir()
+    directory.mkdir(parents=True)
+    (directory / "ptc.npy").write_bytes(b"not an array")
+    identifier = language._load_identifier()
+    assert identifier.classify("Товарооборот между Беларусью и Азербайджаном вырос.")[0] == "ru"
+
+
+def test_the_cache_is_written_once_and_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.pipeline import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    language._load_identifier()  # builds the cache
+    assert sorted(p.name for p in language._cache_dir().iterdir()) == [
+        "classes.json", "nextmove.npy", "output.npy", "pc.npy", "ptc.npy", "row.npy",
+    ]  # fmt: skip
+    assert isinstance(language._load_identifier().tk_nextmove, memoryview)
