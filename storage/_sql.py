@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -83,13 +84,41 @@ def _wrapped(operation: str) -> Iterator[None]:
 
 def upgrade(connection: Connection) -> None:
     """Apply every pending Alembic migration on this (synchronous) connection."""
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    config.attributes["connection"] = connection
     if connection.dialect.name == "postgresql":
         # several processes may start at once; one migrates, the others wait
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+    if _stored_revision(connection) == head_revision():
+        return  # up to date: nothing to migrate, and Alembic (0.6 s to import) not needed
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([\w]+)['\"]?", re.MULTILINE)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files (a linear history);
+    ``None`` when it is not one revision (Alembic then decides)."""
+    revisions, parents = set(), set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        found = {key: value for key, value in _REVISION.findall(path.read_text())}
+        revisions.add(found.get("revision"))
+        parents.add(found.get("down_revision"))  # "None" for the first one
+    heads = revisions - parents - {None, "None"}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _engine(url: str) -> AsyncEngine:
