@@ -77,7 +77,7 @@ _PUBLISHER_HINT = contains_any(_PUBLISHER_HINTS)
 _DATELINE_HINT = re.compile(r"^\D{2,60}?\d")
 # the per-line checks below over a whole text at once (a line is a suffix of the text after
 # a newline; these find every line the per-line checks find, and perhaps more)
-_ANY_DATELINE = re.compile(r"^\D{2,60}?\d", re.MULTILINE)
+_ANY_DATELINE = re.compile(_DATELINE.pattern, re.IGNORECASE | re.MULTILINE)
 _SIGNATURE_END = re.compile(
     "(?:" + "|".join(re.escape(city) for city in _SIGNATURE_CITIES) + r")[. ]*$", re.MULTILINE
 )
@@ -92,7 +92,12 @@ def strip_datelines(text: str) -> str:
         or _SIGNATURE_END.search(folded)
         or _PUBLISHER_HINT.search(folded)
     ):
-        return text  # most text: nothing any line below would change, found in four passes
+        return text  # most text: no line would change, found in four passes over it
+    return _datelines_by_line(text)
+
+
+def _datelines_by_line(text: str) -> str:
+    """``strip_datelines`` line by line."""
     lines = []
     for line in text.split("\n"):
         if _DATELINE_HINT.match(line):  # a dateline has a day number within 60 characters

@@ -253,6 +253,19 @@ def _is_furniture(line: str) -> bool:
     return byline is not None and all(word[0].isupper() for word in byline.group(1).split())
 
 
+def _on_any_line(pattern: str, trailing: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """``pattern`` as a whole line of a text (spaces around it, ``trailing`` characters
+    after it): searching a whole text with it finds every line on which ``fullmatch`` of the
+    stripped line would succeed (and perhaps more), in one pass."""
+    return re.compile(rf"^ *(?:{pattern}){trailing}$", flags | re.MULTILINE)
+
+
+_ANY_TAIL = _on_any_line(_TAIL.pattern, "[ :.]*")
+_ANY_FURNITURE = _on_any_line(_FURNITURE.pattern, "[ :.]*")
+_ANY_BYLINE = _on_any_line(_BYLINE.pattern, "[ .]*")
+_ANY_MARKER = re.compile("^ *" + _LEADING_MARKERS.pattern.removeprefix("^"), re.I | re.M)
+
+
 def remove_boilerplate(text: str) -> str:
     """Remove the page furniture that scrapers and feeds leave around an article.
 
@@ -262,10 +275,23 @@ def remove_boilerplate(text: str) -> str:
     strips leading markers such as "VIDEO:"; cuts everything after a "Similar news"
     heading. Works for English, Russian and Azerbaijani; real paragraphs are kept.
     """
+    text = _INLINE_SPACE.sub(" ", text.replace("\r\n", "\n"))  # never spans a newline
+    folded = text.casefold()
+    if not (
+        _ANY_TAIL.search(folded)
+        or _ANY_FURNITURE.search(folded)
+        or _ANY_BYLINE.search(text)
+        or _ANY_MARKER.search(text)
+    ):
+        return _tidy(text)  # most text: no line would be dropped or changed
+    return _boilerplate_by_line(text)
+
+
+def _boilerplate_by_line(text: str) -> str:
+    """``remove_boilerplate`` line by line on text whose inline whitespace is normalised."""
     kept: list[str] = []
     drop_headline = False
-    # the pattern never spans a newline: one pass over the text, not one per line
-    for raw in _INLINE_SPACE.sub(" ", text.replace("\r\n", "\n")).split("\n"):
+    for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             kept.append("")

@@ -217,3 +217,45 @@ def test_split_sentences_of_empty_text() -> None:
 )
 def test_fix_homoglyphs_writes_a_word_in_its_main_script(text: str, fixed: str) -> None:
     assert fix_homoglyphs(text) == fixed
+
+
+# Lines of every kind the line rules know, and prose: texts made of them must come out of the
+# whole-text shortcuts exactly as out of the line-by-line rules.
+_LINES = [
+    "", " ", "Officials said the talks covered trade and energy.", "Similar news", "Read also:",
+    "Azerbaijan and Belarus sign a deal", "VIDEO: Aliyev meets Lukashenko", "Archive",
+    "Mo Tu We Th Fr Sa Su", "1 2 3 4 5 6 7", "2026-11-23 10:00", "By Rasana Gasimova",
+    "By contrast, exports grew by 5 percent.", "News.Az", "Автор: Иван Петров", "Архив новостей",
+    "BAKU, Azerbaijan, Nov. 19. Trend:", "МИНСК, 16 ноября (БЕЛТА) – Товарооборот вырос.",
+    "Source: Sputnik Azerbaijan", "© BelTA", "Azernews, Baku.", "Sputnik Belarus reported it.",
+    "The figures for the first 10 months were published.", "Baku, 5 May – talks began.",
+    "Yandex.Metrika", "\tTabbed\u00a0line\u200b here ", "Prev Next", "Share", "фото: БЕЛТА",
+]  # fmt: skip
+
+
+def _generated_texts(count: int) -> list[str]:
+    import random
+
+    rng = random.Random(7)
+    return ["\n".join(rng.choice(_LINES) for _ in range(rng.randint(0, 9))) for _ in range(count)]
+
+
+def test_remove_boilerplate_shortcut_matches_the_line_rules() -> None:
+    from bot.pipeline.text import _INLINE_SPACE, _boilerplate_by_line
+
+    short = 0
+    for text in _generated_texts(5_000):
+        normalised = _INLINE_SPACE.sub(" ", text)
+        assert remove_boilerplate(text) == _boilerplate_by_line(normalised), text
+        short += remove_boilerplate(text) == normalised.strip()
+    assert short > 100  # many texts take the shortcut: the comparison covers it
+
+
+def test_strip_datelines_shortcut_matches_the_line_rules() -> None:
+    from bot.pipeline.cues import _datelines_by_line, strip_datelines
+
+    unchanged = 0
+    for text in _generated_texts(5_000):
+        assert strip_datelines(text) == _datelines_by_line(text), text
+        unchanged += strip_datelines(text) is text
+    assert unchanged > 100
