@@ -21,8 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
 from bot.pipeline.cues import strip_datelines
 from bot.pipeline.text import remove_boilerplate, split_sentences
 
@@ -88,6 +86,10 @@ def _stems(sentence: str) -> list[str]:
 
 def _scores(title: str, sentences: list[str]) -> list[float]:
     """Score each sentence for content (see the module docstring)."""
+    # imported here: a process that never summarises (the poll's main process when workers
+    # classify) never loads numpy (~15 MB)
+    import numpy as np
+
     stems = [_stems(sentence) for sentence in sentences]
     vocabulary: dict[str, int] = {}
     for words in stems:
