@@ -91,6 +91,7 @@ _FIGURE_CAP = 0.4  # … at most
 _DATE_BONUS = 0.1
 _MIN_WORD = 4
 _MIN_SHARED_NAMES = 2
+_PER_STORY = 20  # a new article is compared with at most this many of a story's articles
 _NAME_WEIGHT = 0.6
 
 _BEAT_PREFIXES = ("azerb", "azərb", "azeri", "азерб", "belar", "белор", "белар", "bilor")
@@ -342,8 +343,8 @@ def assign_stories(
       story id.
 
     A new item joins the story of the most similar item (existing or earlier in ``new``)
-    published within ``window`` of it (a missing date counts as within) whose similarity
-    reaches ``threshold``: the IDF-weighted cosine of their word keys (title counted twice,
+    published within ``window`` of it (a missing date counts as within; of a story, only its
+    latest 20 such items are compared) whose similarity reaches ``threshold``: the IDF-weighted cosine of their word keys (title counted twice,
     lead of the text once), plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared
     day of a month; a preview and a report never match. Otherwise it starts a story of
     its own. Deterministic. ``StoryIndex`` does the same for a stream of batches (a poll
@@ -433,12 +434,25 @@ class StoryIndex:
                 }
                 candidates = sorted(found)
             best, best_score = item.id, self.threshold
-            for other in candidates:
-                if not _within(item.published, self.pool[other].published, self.window):
-                    continue
+            for other in self._latest_per_story(item, candidates):
                 score = _similarity(index, other, weights)
                 if score >= best_score:
                     best, best_score = self.stories[other], score
             assigned.append(best)
             self._index(index, best)
         return assigned
+
+    def _latest_per_story(self, item: StoryItem, candidates: Iterable[int]) -> list[int]:
+        """The candidates within the window of ``item``, at most ``_PER_STORY`` of each story
+        (its latest), in pool order. A story told by a hundred articles is represented by
+        its latest: comparing a new article with all of them costs quadratic time as the
+        story grows (a day of one big story is thousands of comparisons per article) and
+        decides nothing the latest ones do not."""
+        kept: dict[str, list[int]] = {}
+        for other in sorted(candidates, reverse=True):
+            members = kept.setdefault(self.stories[other], [])
+            if len(members) < _PER_STORY and _within(
+                item.published, self.pool[other].published, self.window
+            ):
+                members.append(other)
+        return sorted(other for members in kept.values() for other in members)

@@ -197,3 +197,27 @@ def test_story_index_in_batches_equals_assign_stories_on_everything_before(batch
         grouped += [replace(item, story=story) for item, story in zip(new, expected, strict=True)]
     # the labelled corpus has stories told by several outlets: some items joined others
     assert len({item.story for item in grouped}) < len(grouped)
+
+
+def test_a_big_story_is_compared_through_its_latest_twenty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A story of 60 articles: a new one is compared with its latest 20 only (not 60, which
+    makes grouping quadratic as a story grows), and still joins it."""
+    import bot.pipeline.cluster as cluster
+
+    members = [
+        replace(TRADE_EN, id=f"m{n}", story="big", published=MONDAY + timedelta(minutes=n))
+        for n in range(60)
+    ]
+    compared: list[int] = []
+    similarity = cluster._similarity
+
+    def counted(left: int, right: int, weights: object) -> float:
+        compared.append(right)
+        return similarity(left, right, weights)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cluster, "_similarity", counted)
+    new = replace(TRADE_AZ, id="new", published=MONDAY + timedelta(hours=2))
+    assert cluster.assign_stories(members, [new]) == ["big"]
+    assert sorted(compared) == list(range(40, 60))  # the latest twenty, by arrival
