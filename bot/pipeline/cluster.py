@@ -344,10 +344,10 @@ def assign_stories(
 
     A new item joins the story of the most similar item (existing or earlier in ``new``)
     published within ``window`` of it (a missing date counts as within; of a story, only its
-    latest 20 such items are compared) whose similarity reaches ``threshold``: the IDF-weighted cosine of their word keys (title counted twice,
-    lead of the text once), plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared
-    day of a month; a preview and a report never match. Otherwise it starts a story of
-    its own. Deterministic. ``StoryIndex`` does the same for a stream of batches (a poll
+    latest 20 such items are compared) whose similarity reaches ``threshold``: the
+    IDF-weighted cosine of their word keys (title counted twice, lead of the text once),
+    plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared day of a month; a preview
+    and a report never match. Otherwise it starts a story of its own. Deterministic. ``StoryIndex`` does the same for a stream of batches (a poll
     cycle's feeds) without going over the existing items again for each batch.
     """
     return StoryIndex(existing, window, threshold).assign(new)
