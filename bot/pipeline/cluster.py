@@ -347,8 +347,9 @@ def assign_stories(
     latest 20 such items are compared) whose similarity reaches ``threshold``: the
     IDF-weighted cosine of their word keys (title counted twice, lead of the text once),
     plus 0.2 per shared figure (at most 0.4) and 0.1 for a shared day of a month; a preview
-    and a report never match. Otherwise it starts a story of its own. Deterministic. ``StoryIndex`` does the same for a stream of batches (a poll
-    cycle's feeds) without going over the existing items again for each batch.
+    and a report never match. Otherwise it starts a story of its own. Deterministic.
+    ``StoryIndex`` does the same for a stream of batches (a poll cycle's feeds) without going
+    over the existing items again for each batch.
     """
     return StoryIndex(existing, window, threshold).assign(new)
 
