@@ -142,7 +142,7 @@ def _mapped(directory: Path) -> tuple[tuple[Any, ...], list[int]]:
     if loaded["ptc"].shape[1] != len(classes) or len(loaded["output"]) != len(loaded["row"]):
         raise ValueError(f"{directory}: inconsistent language model cache")
     return (
-        loaded["ptc"],
+        loaded["ptc"].view(np.ndarray),  # mapped still, without np.memmap's slow indexing
         np.array(loaded["pc"]),
         classes,
         memoryview(loaded["nextmove"]),

@@ -259,3 +259,19 @@ def test_strip_datelines_shortcut_matches_the_line_rules() -> None:
         assert strip_datelines(text) == _datelines_by_line(text), text
         unchanged += strip_datelines(text) is text
     assert unchanged > 100
+
+
+def test_inline_space_leaves_lone_spaces_and_replaces_every_other_run() -> None:
+    """``_INLINE_SPACE`` skips lone spaces for speed: it must replace exactly as "every run
+    of horizontal whitespace, and every run of zero-width characters, becomes one space"."""
+    import random
+    import re
+
+    from bot.pipeline.text import _INLINE_SPACE
+
+    every_run = re.compile(r"[^\S\n]+|[\u200b\u200c\u200d\u2060\ufeff]+")
+    pieces = [" ", "  ", "\t", "\n", "a", "Б", "\u200b", "\ufeff", "\xa0", "\u3000", "\x0b", "\r"]
+    rng = random.Random(3)
+    for _ in range(50_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert _INLINE_SPACE.sub(" ", text) == every_run.sub(" ", text), repr(text)
