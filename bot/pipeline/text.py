@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 __all__ = [
     "contains_any",
     "fix_homoglyphs",
+    "found_any",
     "html_to_text",
     "remove_boilerplate",
     "split_sentences",
@@ -144,6 +145,12 @@ def _simple_data(data: str, collector: _TextCollector) -> bool:
         return False  # not a plain tag: html.parser's rules for it are its own
     collector.handle_data(html.unescape(data))
     return True
+
+
+def found_any(*searches: tuple[re.Pattern[str], str]) -> bool:
+    """Whether any (pattern, text) pair finds a match: the whole-text checks that let the
+    line-by-line rules skip a text none of their lines would change."""
+    return any(pattern.search(text) for pattern, text in searches)
 
 
 def contains_any(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -279,12 +286,10 @@ def remove_boilerplate(text: str) -> str:
     """
     text = _INLINE_SPACE.sub(" ", text.replace("\r\n", "\n"))  # never spans a newline
     folded = text.casefold()
-    if not (
-        _ANY_TAIL.search(folded)
-        or _ANY_FURNITURE.search(folded)
-        or _ANY_BYLINE.search(text)
-        or _ANY_MARKER.search(text)
-    ):
+    lines_to_check = found_any(
+        (_ANY_TAIL, folded), (_ANY_FURNITURE, folded), (_ANY_BYLINE, text), (_ANY_MARKER, text)
+    )
+    if not lines_to_check:
         return _tidy(text)  # most text: no line would be dropped or changed
     return _boilerplate_by_line(text)
 
