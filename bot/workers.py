@@ -6,9 +6,11 @@ processes. ``Workers.run`` sends a pure function of picklable arguments (``parse
 runs on one thread of this process instead.
 
 The trade (bench/poll.py, 500 feeds × 50 items, 2 CPUs): one worker makes a first poll
-1.2–1.4× faster and keeps the event loop free of the classifier, for ~45 MB more memory (the
-fork server and the worker hold their own interpreter and language model). The default
-keeps one process, within the 200 MB that issue 3 sets; give a worker where memory allows.
+~1.4× faster (56 → 40 s) and keeps the event loop free of the classifier, for ~35 MB more
+memory in PSS (214 against 180 MB; the fork server, the resource tracker and the worker each
+hold an interpreter, and summed RSS, which counts their shared pages in each, says 273
+against 190). The default keeps one process, within the 200 MB that issue 3 sets; give a
+worker where memory allows.
 
 The processes are forked from a fork server (``multiprocessing``'s ``forkserver`` method)
 that has imported the pipeline and loaded the language model once (``bot.pipeline.worker``):
