@@ -10,11 +10,15 @@ either way.
 
 ``read_rss`` returns ``None`` (the caller then uses feedparser) for anything outside what it
 reproduces exactly: not well-formed XML (feedparser's lenient parser takes over), a DOCTYPE,
-Atom, RSS 1.0/RDF, ``xml:base``, attributes on ``<channel>`` or ``<item>``, an element read
-twice or holding markup, and any element feedparser has a handler for that is not known to
-leave the fields azby reads alone (``dc:title``, ``media:title``, ``<source>`` …). A test
-checks the two agree on every feed fixture and on mutations of them
-(``tests/test_rss_fast_path.py``).
+Atom, RSS 1.0/RDF, a base URI (any attribute named ``base``), attributes on ``<channel>`` or
+``<item>``, an element read twice or holding markup, any element feedparser has a handler
+for that is not known to leave the fields azby reads alone (``dc:title``, ``media:title``,
+``<source>`` …), an unknown element without a namespace or named like a key feedparser
+fills or maps (``links``, ``date_parsed``), namespaces feedparser would name otherwise (a
+prefix bound twice, two prefixes for one unknown URI, a known prefix on another known
+namespace, a default namespace, userland's RSS namespaces) and names expat refuses (non-ASCII
+ones). A test checks the two agree on every feed fixture, on mutations of a plain feed and
+on each of these (``tests/unit/test_rss_fast_path.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from feedparser.encodings import convert_to_utf8
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
+from feedparser.util import FeedParserDict
 from lxml import etree
 
 __all__ = ["read_rss"]
@@ -73,6 +78,11 @@ _READ_KEYS = frozenset(
     {"link", "id", "title", "content", "summary", "published_parsed", "updated_parsed", "language"}
 )
 _CHANNEL_FIELDS = frozenset({"title", "ttl"})
+_KEYS = frozenset(FeedParserDict.keymap) | {
+    key
+    for value in FeedParserDict.keymap.values()
+    for key in ([value] if isinstance(value, str) else value)
+}
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
 )
@@ -92,12 +102,14 @@ def read_rss(content: bytes, headers: Mapping[str, str]) -> dict[str, Any] | Non
     headers feedparser would get (``content-type``, ``content-location``)."""
     result: dict[str, Any] = {"bozo": False, "headers": dict(headers)}
     data = convert_to_utf8(result["headers"], content, result)
-    if not result.get("encoding") or _DOCTYPE.search(data[:4096]):
-        return None
+    if not result.get("encoding") or _DOCTYPE.search(data):
+        return None  # feedparser rewrites a DOCTYPE its own way (entities, defaults)
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
         return None  # feedparser's lenient parser reads what it can
+    if data.count(b"xmlns") != len(root.nsmap) and not _plain_namespaces(root):
+        return None
     try:
         return _read(root, result)
     except _Unsupported:
@@ -105,13 +117,14 @@ def read_rss(content: bytes, headers: Mapping[str, str]) -> dict[str, Any] | Non
 
 
 def _read(root: Any, result: dict[str, Any]) -> dict[str, Any]:
-    if root.tag != "rss" or root.nsmap.get(None) or _has_base(root):
+    if root.tag != "rss" or not _plain(set(root.nsmap.items())) or _has_base(root):
         raise _Unsupported
     channels = [child for child in root if _is_element(child)]
     if len(channels) != 1 or channels[0].tag != "channel" or channels[0].attrib:
         raise _Unsupported
     contentloc = result["headers"].get("content-location", "")
     base = make_safe_absolute_uri("", contentloc) or make_safe_absolute_uri(contentloc) or ""
+    base = make_safe_absolute_uri(base, base) or base  # feedparser re-joins it at each tag
     feed: dict[str, str] = {}
     entries = []
     for child in channels[0]:
@@ -192,10 +205,46 @@ def _check_other(element: Any, harmless: frozenset[str], read: frozenset[str]) -
         if not _is_element(part):
             continue
         name = _name(part)
-        if _has_base(part) or name in read or (name in _HANDLED and name not in harmless):
+        if _has_base(part) or (name in _HANDLED and name not in harmless):
+            raise _Unsupported
+        unprefixed = etree.QName(part).namespace is None
+        if name not in _HANDLED and (name in _KEYS or unprefixed or name in read):
+            # feedparser keeps an unknown element under its own name, which may be one of
+            # the keys it fills itself ("links") or maps ("date_parsed" is updated_parsed)
             raise _Unsupported
         if part is not element and name in _HANDLED:
             raise _Unsupported  # a known element nested somewhere unusual
+
+
+def _plain_namespaces(root: Any) -> bool:
+    """Whether the namespaces declared anywhere name elements as feedparser names them:
+    no default namespace, no prefix bound to two URIs, no unknown URI under two prefixes,
+    no known namespace under another known one's prefix (feedparser maps that prefix on to
+    the other namespace), no userland RSS namespace (feedparser reads it as plain RSS).
+    When every declaration is on the root (``xmlns`` counted in the bytes), only the root's
+    are looked at; else every element's."""
+    declared: set[tuple[str | None, str]] = set()
+    for element in root.iter():
+        if _is_element(element):
+            declared.update(element.nsmap.items())
+    return _plain(declared)
+
+
+def _plain(declared: set[tuple[str | None, str]]) -> bool:
+    canonical = set(_KNOWN.values())
+    uris: dict[str | None, set[str]] = {}
+    prefixes: dict[str, set[str | None]] = {}
+    for prefix, uri in declared:
+        uris.setdefault(prefix, set()).add(uri)
+        prefixes.setdefault(uri, set()).add(prefix)
+        known = _KNOWN.get(uri.lower())
+        if prefix is None or "backend.userland.com/rss" in uri.lower():
+            return False
+        if known is not None and prefix != known and prefix in canonical:
+            return False
+    if any(len(bound) > 1 for bound in uris.values()):
+        return False
+    return all(len(names) == 1 for uri, names in prefixes.items() if uri.lower() not in _KNOWN)
 
 
 def _name(element: Any) -> str:
@@ -203,6 +252,8 @@ def _name(element: Any) -> str:
     document uses for an unknown one), "_", and the lower-cased local name."""
     qname = etree.QName(element)
     local = str(qname.localname).lower()
+    if not local.isascii() or not all(name.isascii() for name in element.attrib):
+        raise _Unsupported  # expat refuses some names lxml takes: feedparser's lenient path
     if qname.namespace is None:
         return local
     prefix = _KNOWN.get(qname.namespace.lower())
@@ -233,6 +284,5 @@ def _elements(element: Any) -> list[Any]:
 
 
 def _has_base(element: Any) -> bool:
-    return "{http://www.w3.org/XML/1998/namespace}base" in element.attrib or "base" in (
-        element.attrib
-    )
+    """feedparser takes any attribute named base (any case, any namespace) as ``xml:base``."""
+    return any(etree.QName(name).localname.lower() == "base" for name in element.attrib)

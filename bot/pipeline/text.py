@@ -115,10 +115,13 @@ def html_to_text(markup: str) -> str:
 # Markup made only of text and plain tags (quoted or simple attribute values), as feed
 # descriptions nearly always are, tokenises without ambiguity: ``_simple_parts`` reads it with
 # one regex, giving what ``_TextCollector`` gives (tested on generated fragments), 5× faster.
-_ATTRIBUTE = r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`/]+(?=[\s>])))?"""
+# Only ASCII whitespace separates: html.parser ends a tag name at [\t\n\r\f /> ] alone, so
+# "<p\xa0class=x>" is a tag it names "p\xa0class=x" (such markup takes its path).
+_SP = r"[ \t\n\r\f]"
+_ATTRIBUTE = rf"""[^\s"'<>/=]+(?:{_SP}*={_SP}*(?:"[^"]*"|'[^']*'|[^\s"'=<>`/]+(?={_SP}|>)))?"""
 _SIMPLE_TAG = re.compile(
-    rf"<(?:(?P<start>[a-zA-Z][a-zA-Z0-9]*)(?:\s+{_ATTRIBUTE})*\s*(?P<empty>/?)"
-    r"|/(?P<end>[a-zA-Z][a-zA-Z0-9]*)\s*)>"
+    rf"<(?:(?P<start>[a-zA-Z][a-zA-Z0-9]*)(?:{_SP}+{_ATTRIBUTE})*{_SP}*(?P<empty>/?)"
+    rf"|/(?P<end>[a-zA-Z][a-zA-Z0-9]*){_SP}*)>"
 )
 
 

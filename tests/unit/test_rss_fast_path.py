@@ -33,12 +33,15 @@ PLAIN = sorted(
 
 
 def both(
-    content: bytes, monkeypatch: pytest.MonkeyPatch, content_type: str | None = None
+    content: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    content_type: str | None = None,
+    url: str = URL,
 ) -> tuple[ParsedFeed, ParsedFeed]:
-    fast = parse_feed(content, url=URL, content_type=content_type, now=NOW)
+    fast = parse_feed(content, url=url, content_type=content_type, now=NOW)
     with monkeypatch.context() as patch:
         patch.setattr(parse_module, "read_rss", lambda *args: None)
-        slow = parse_feed(content, url=URL, content_type=content_type, now=NOW)
+        slow = parse_feed(content, url=url, content_type=content_type, now=NOW)
     return fast, slow
 
 
@@ -234,6 +237,72 @@ def test_channel_quirks_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
         assert fast == slow
 
 
+PLAIN_ITEM = (
+    "<item><title>Hello</title><link>/news/1</link><description>Body text</description>"
+    "<guid>news/1</guid><pubDate>Mon, 23 Nov 2026 10:00:00 +0400</pubDate>{extra}</item>"
+)
+# Found by a review reading feedparser's source: documents that feedparser reads its own way.
+# The fast path must leave each to feedparser (and so the results must be equal).
+QUIRKS = {
+    "unknown element named like a mapped key": ("", "<date_parsed>abcdef</date_parsed>"),
+    "unknown element named like a filled key": ("", "<links>x</links>"),
+    "userland RSS namespace": (
+        "",
+        '<u:title xmlns:u="http://backend.userland.com/rss2">X</u:title>',
+    ),
+    "a prefix bound twice": ('xmlns:y="urn:x"', '<z xmlns:y="urn:other"/><y:title>Fake</y:title>'),
+    "two prefixes for one URI": (
+        'xmlns:content="urn:x" xmlns:y="urn:x"',
+        "<y:encoded>Full content here, longer than the body</y:encoded>",
+    ),
+    "a known prefix on another known namespace": (
+        'xmlns:dce="http://purl.org/dc/elements/1.1/" xmlns:dc="http://purl.org/dc/terms/"',
+        "<dce:date>2026-11-20T10:00:00Z</dce:date>",
+    ),
+    "Base attribute": ('Base="http://other.example/"', ""),
+    "base in another namespace": ('xmlns:q="urn:q" q:base="http://other.example/"', ""),
+    "a name expat refuses": ("", "<f\u2c00o>x</f\u2c00o>"),
+}
+
+
+@pytest.mark.parametrize(("root", "extra"), QUIRKS.values(), ids=list(QUIRKS))
+def test_feedparser_quirks_are_left_to_feedparser(
+    root: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" {root}><channel>'
+        f"<title>T</title>{PLAIN_ITEM.format(extra=extra)}</channel></rss>"
+    ).encode()
+    assert not taken(content, "application/rss+xml")
+    fast, slow = both(content, monkeypatch, "application/rss+xml")
+    assert fast == slow
+
+
+def test_a_doctype_far_from_the_start_is_left_to_feedparser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    content = (
+        '<?xml version="1.0" encoding="utf-8"?><!--' + "x" * 5000 + "-->"
+        '<!DOCTYPE rss [<!ATTLIST guid isPermaLink CDATA "false">]>'
+        f'<rss version="2.0"><channel><title>T</title>{PLAIN_ITEM.format(extra="")}'
+        "</channel></rss>"
+    ).encode()
+    assert not taken(content, "application/rss+xml")
+    fast, slow = both(content, monkeypatch, "application/rss+xml")
+    assert fast == slow
+
+
+@pytest.mark.parametrize("url", ["http:///outlet.example/rss/", "https:////outlet.example/rss/"])
+def test_an_odd_feed_url_resolves_links_as_feedparser_does(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = (
+        f'<rss version="2.0"><channel><title>T</title>{PLAIN_ITEM.format(extra="")}</channel></rss>'
+    ).encode()
+    fast, slow = both(content, monkeypatch, "application/rss+xml", url=url)
+    assert fast == slow and len(fast.entries) == 1
+
+
 @pytest.mark.parametrize(
     ("content_type", "declared"),
     [
@@ -262,6 +331,7 @@ PIECES = [
     "<img src=\"x.png\" alt=\"a > b\"/>", "<span data-x=y>", "</span>", "<a href=x/>", "<",
     "a < b", "<!-- c -->", "<script>var a = '<p>';</script>", "<style>p{}</style>", "<hr>",
     "<table>", "<tr>", "<td>", "</td>", "</tr>", "</table>", "<b >", "</b >", "<x-y>",
+    "<p\xa0class='x'>", "<br\u3000/>", "<a\thref='x'\nid=y>", "<p class=a\xa0id=b>",
 ]  # fmt: skip
 
 
