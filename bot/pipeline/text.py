@@ -125,6 +125,14 @@ _SIMPLE_TAG = re.compile(
 )
 
 
+# Elements whose content html.parser reads by rules of its own (raw text, or entities only):
+# script and style, and in newer CPython patch releases title, textarea, xmp, iframe,
+# noembed, noframes and plaintext too. Markup holding one takes html.parser's path.
+_OWN_RULES = _SKIPPED_ELEMENTS | {
+    "title", "textarea", "xmp", "iframe", "noembed", "noframes", "plaintext",
+}  # fmt: skip
+
+
 def _simple_parts(markup: str, keep_newlines: bool) -> list[str] | None:
     """``_TextCollector(keep_newlines).parts`` for markup of text and plain tags; ``None``
     for anything else (a stray "<", a comment, a ``<script>`` or other skipped element)."""
@@ -134,7 +142,7 @@ def _simple_parts(markup: str, keep_newlines: bool) -> list[str] | None:
         if tag.start() != position and not _simple_data(markup[position : tag.start()], collector):
             return None
         name = (tag["start"] or tag["end"]).lower()
-        if name in _SKIPPED_ELEMENTS:
+        if name in _OWN_RULES:
             return None
         collector._break(name)
         position = tag.end()
