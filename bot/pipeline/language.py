@@ -63,14 +63,15 @@ def _identifier() -> _Identifier:
 def _load_identifier() -> _Identifier:
     from py3langid.langid import LanguageIdentifier
 
+    cache = _cache_dir()
     try:
-        arguments, tk_row = _mapped(_cache_dir())
+        arguments, tk_row = _mapped(cache)
         return cast(_Identifier, LanguageIdentifier(*arguments, norm_probs=True, tk_row=tk_row))
     except (OSError, ValueError, KeyError):
         pass  # no cache yet (or unreadable): build it from the package's model
     identifier = _package_identifier()
     with contextlib.suppress(OSError):
-        _write_cache(_cache_dir(), identifier)
+        _write_cache(cache, identifier)
     return identifier
 
 

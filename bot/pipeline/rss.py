@@ -108,18 +108,16 @@ def read_rss(content: bytes, headers: Mapping[str, str]) -> dict[str, Any] | Non
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
         return None  # feedparser's lenient parser reads what it can
-    if data.count(b"xmlns") != len(root.nsmap) and not _plain_namespaces(root):
-        return None
     try:
-        return _read(root, result)
+        return _read(root, data, result)
     except _Unsupported:
         return None
 
 
-def _read(root: Any, result: dict[str, Any]) -> dict[str, Any]:
-    if root.tag != "rss" or not _plain(set(root.nsmap.items())) or _has_base(root):
+def _read(root: Any, data: bytes, result: dict[str, Any]) -> dict[str, Any]:
+    if root.tag != "rss" or not _plain_namespaces(root, data) or _has_base(root):
         raise _Unsupported
-    channels = [child for child in root if _is_element(child)]
+    channels = _elements(root)
     if len(channels) != 1 or channels[0].tag != "channel" or channels[0].attrib:
         raise _Unsupported
     contentloc = result["headers"].get("content-location", "")
@@ -143,12 +141,11 @@ def _read(root: Any, result: dict[str, Any]) -> dict[str, Any]:
             ):
                 raise _Unsupported
         else:
-            _check_other(child, _HARMLESS_IN_CHANNEL, frozenset({"title", "ttl"}))
+            _check_other(child, _HARMLESS_IN_CHANNEL, _CHANNEL_FIELDS)
     return {
         "version": "rss",  # feedparser names the RSS version; only "a feed" matters here
         "bozo": result["bozo"],
         "bozo_exception": result.get("bozo_exception"),
-        "encoding": result["encoding"],
         "feed": feed,
         "entries": entries,
     }
@@ -167,7 +164,7 @@ def _item(item: Any, base: str) -> dict[str, Any]:
         if key is None:
             _check_other(child, _HARMLESS_IN_ITEM, _READ_KEYS)
             continue
-        attributes = {name.lower(): value for name, value in child.attrib.items()}
+        attributes = {attribute.lower(): value for attribute, value in child.attrib.items()}
         # feedparser lower-cases attribute names, not values: only "true" is a permalink
         permalink = attributes.pop("ispermalink", "true") if name == "guid" else ""
         if key in seen or len(child) or attributes:
@@ -201,9 +198,7 @@ def _check_other(element: Any, harmless: frozenset[str], read: frozenset[str]) -
     """An element outside the fields read: fine when feedparser has no handler for it (it
     keeps it under a key of its own) or a handler known to touch no field read, and the same
     for everything inside it."""
-    for part in element.iter():
-        if not _is_element(part):
-            continue
+    for part in _elements_within(element):
         name = _name(part)
         if _has_base(part) or (name in _HANDLED and name not in harmless):
             raise _Unsupported
@@ -216,21 +211,17 @@ def _check_other(element: Any, harmless: frozenset[str], read: frozenset[str]) -
             raise _Unsupported  # a known element nested somewhere unusual
 
 
-def _plain_namespaces(root: Any) -> bool:
+def _plain_namespaces(root: Any, data: bytes) -> bool:
     """Whether the namespaces declared anywhere name elements as feedparser names them:
     no default namespace, no prefix bound to two URIs, no unknown URI under two prefixes,
     no known namespace under another known one's prefix (feedparser maps that prefix on to
     the other namespace), no userland RSS namespace (feedparser reads it as plain RSS).
-    When every declaration is on the root (``xmlns`` counted in the bytes), only the root's
-    are looked at; else every element's."""
-    declared: set[tuple[str | None, str]] = set()
-    for element in root.iter():
-        if _is_element(element):
+    When every declaration is on the root (as many ``xmlns`` in the bytes as it declares),
+    only the root's are looked at; else every element's."""
+    declared = set(root.nsmap.items())
+    if data.count(b"xmlns") != len(declared):
+        for element in _elements_within(root):
             declared.update(element.nsmap.items())
-    return _plain(declared)
-
-
-def _plain(declared: set[tuple[str | None, str]]) -> bool:
     canonical = set(_KNOWN.values())
     uris: dict[str | None, set[str]] = {}
     prefixes: dict[str, set[str | None]] = {}
@@ -281,6 +272,10 @@ def _is_element(node: Any) -> bool:
 
 def _elements(element: Any) -> list[Any]:
     return [child for child in element if _is_element(child)]
+
+
+def _elements_within(element: Any) -> list[Any]:
+    return [part for part in element.iter() if _is_element(part)]
 
 
 def _has_base(element: Any) -> bool:
