@@ -1,8 +1,9 @@
 """Imported by the poll's fork server before it forks any worker process (``bot.workers``).
 
 Importing the pipeline and loading the language model here, once, means every worker forked
-afterwards starts warm and shares these pages with the others instead of loading its own
-copy of the model (its load alone peaks at ~110 MB).
+afterwards starts warm and shares these pages with the others. (The model's files are
+memory-mapped from ~/.cache/azby; only a machine's very first load unpacks it, with a peak of
+~110 MB.)
 """
 
 from __future__ import annotations
