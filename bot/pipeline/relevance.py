@@ -194,9 +194,13 @@ _HINT = {country: contains_any(hints) for country, hints in _HINTS.items()}
 _COUNTERPART_HINTS = ("counterpart", "həmkar", "коллег")
 
 
-def _hinted(sentence: str) -> dict[str, bool]:
+def _hinted(sentence: str, countries: Sequence[str] = ("az", "by")) -> dict[str, bool]:
+    """Which countries ``sentence`` holds a hint of (only ``countries`` are looked for)."""
     folded = sentence.casefold()
-    return {country: hint.search(folded) is not None for country, hint in _HINT.items()}
+    return {
+        country: country in countries and _HINT[country].search(folded) is not None
+        for country in _HINT
+    }
 
 
 def _matches(
@@ -315,13 +319,17 @@ def assess_sentences(title: str, sentences: Sequence[str]) -> Relevance:
     masked: list[str] = []
     reads = []
     pairs_seen = 0
+    # a sentence can hint only at a country the whole text hints at: most articles name at
+    # most one of the two, and their sentences need not be looked at one by one for the other
+    hinted_anywhere = _hinted("\n".join(sentences))
+    countries = [country for country, found in hinted_anywhere.items() if found]
     for sentence in sentences:
-        hinted = _hinted(sentence)
-        if any(hinted.values()):
+        hinted = _hinted(sentence, countries) if countries else hinted_anywhere
+        if countries and any(hinted.values()):
             masked_sentence = mask_false_friends(sentence)
             if masked_sentence is not sentence:  # a false friend was blanked: look again
                 sentence = masked_sentence
-                hinted = _hinted(sentence)
+                hinted = _hinted(sentence, countries)
             # Past _SATURATED pairs the score cannot grow: only count cues for the reason.
             detail = pairs_seen < _SATURATED
             read = _read(sentence, hinted, detail) if any(hinted.values()) else _NOTHING
@@ -336,6 +344,8 @@ def assess_sentences(title: str, sentences: Sequence[str]) -> Relevance:
 
     counts = {country: Counter[str]() for country in _PATTERNS}
     for read in (title_read, *reads):
+        if read is _NOTHING:
+            continue  # no labels: most sentences of most articles
         for country in _PATTERNS:
             counts[country].update(read.labels[country])
     in_title = {country: bool(title_read.spans[country]) for country in _PATTERNS}

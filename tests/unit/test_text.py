@@ -230,6 +230,9 @@ _LINES = [
     "Source: Sputnik Azerbaijan", "© BelTA", "Azernews, Baku.", "Sputnik Belarus reported it.",
     "The figures for the first 10 months were published.", "Baku, 5 May – talks began.",
     "Yandex.Metrika", "\tTabbed\u00a0line\u200b here ", "Prev Next", "Share", "фото: БЕЛТА",
+    "VİDEO", "Vıdeo: Bakı", "MÖVZU İLƏ BAĞLI XƏBƏRLƏR", "Mövzu ilə bağlı xəbərlər", "ARXİV",
+    "Bizi izləyin: Facebook", "Şərhlər (3)", "ÇAP ET", "Oxşar xəbərlər:", "Müəllif: Aynur Əliyeva",
+    "By İlham Əliyev", "Read also\u200b:", "© 2026 Report.az.",
 ]  # fmt: skip
 
 
@@ -241,13 +244,12 @@ def _generated_texts(count: int) -> list[str]:
 
 
 def test_remove_boilerplate_shortcut_matches_the_line_rules() -> None:
-    from bot.pipeline.text import _INLINE_SPACE, _boilerplate_by_line
+    from bot.pipeline.text import _boilerplate_by_line, _tidy
 
     short = 0
     for text in _generated_texts(5_000):
-        normalised = _INLINE_SPACE.sub(" ", text)
-        assert remove_boilerplate(text) == _boilerplate_by_line(normalised), text
-        short += remove_boilerplate(text) == normalised.strip()
+        assert remove_boilerplate(text) == _boilerplate_by_line(_tidy(text)), text
+        short += remove_boilerplate(text) == _tidy(text)
     assert short > 100  # many texts take the shortcut: the comparison covers it
 
 
@@ -261,17 +263,38 @@ def test_strip_datelines_shortcut_matches_the_line_rules() -> None:
     assert unchanged > 100
 
 
-def test_inline_space_leaves_lone_spaces_and_replaces_every_other_run() -> None:
-    """``_INLINE_SPACE`` skips lone spaces for speed: it must replace exactly as "every run
-    of horizontal whitespace, and every run of zero-width characters, becomes one space"."""
+def test_tidy_collapses_every_run_of_space_strips_lines_and_keeps_one_blank_line() -> None:
+    """``_tidy`` returns tidy text as it is and rewrites the rest line by line: it must
+    give what the plain definition gives, on text tidy or not."""
     import random
     import re
 
-    from bot.pipeline.text import _INLINE_SPACE
+    from bot.pipeline.text import _is_tidy, _tidy
 
-    every_run = re.compile(r"[^\S\n]+|[\u200b\u200c\u200d\u2060\ufeff]+")
-    pieces = [" ", "  ", "\t", "\n", "a", "Б", "\u200b", "\ufeff", "\xa0", "\u3000", "\x0b", "\r"]
+    # a run of whitespace and zero-width characters, in any mix, becomes one space
+    every_run = re.compile(r"(?:[^\S\n]|[\u200b\u200c\u200d\u2060\ufeff])+")
+
+    def reference(text: str) -> str:
+        lines = [line.strip(" ") for line in every_run.sub(" ", text).split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+    pieces = [" ", "  ", "\t", "\n", "\n\n", "a", "Б", "\u200b", "\ufeff", "\xa0", "\u3000"]
+    pieces += ["\x0b", "\r", "\x1c", "\x85", "\u2028", "\u2009", "\u202f", "b c"]
     rng = random.Random(3)
+    tidy = 0
     for _ in range(50_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
-        assert _INLINE_SPACE.sub(" ", text) == every_run.sub(" ", text), repr(text)
+        assert _tidy(text) == reference(text), repr(text)
+        assert _is_tidy(_tidy(text)), repr(text)
+        tidy += _is_tidy(text)
+    assert tidy > 1_000  # the shortcut is taken, and checked
+
+
+def test_untidy_characters_are_pythons_whitespace_and_the_zero_width_ones() -> None:
+    import sys
+
+    from bot.pipeline.text import _UNTIDY_CHARACTER
+
+    found = {chr(c) for c in range(sys.maxunicode + 1) if _UNTIDY_CHARACTER.match(chr(c))}
+    spaces = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()} - {" ", "\n"}
+    assert found == spaces | set("\u200b\u200c\u200d\u2060\ufeff")
