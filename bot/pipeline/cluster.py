@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -249,14 +250,16 @@ def _keys(text: str, language: str, weight: float, into: dict[str, float], names
             continue
         key = word_key(word, language)
         if key:
+            key = sys.intern(key)  # one string per word across a pool's articles
             into[key] = into.get(key, 0.0) + weight
             if word[0].isupper():
                 names.add(key)
 
 
-# a poll cycle compares every feed's new articles with the same recent ones: their features
-# are computed once (StoryItem is frozen, so equal items share an entry)
-@functools.lru_cache(maxsize=4096)
+# each poll cycle indexes the recent articles again: the features of the latest are kept
+# (StoryItem is frozen, so equal items share an entry); few enough that their titles and
+# texts, which the cache holds, stay a few MB
+@functools.lru_cache(maxsize=512)
 def _features(item: StoryItem) -> _Features:
     language = (item.language or "en").split("-")[0].lower()
     title = strip_datelines(item.title)
@@ -370,7 +373,7 @@ class StoryIndex:
         threshold: float = STORY_THRESHOLD,
     ) -> None:
         self.window, self.threshold = window, threshold
-        self.pool: list[StoryItem] = []
+        self.published: list[datetime | None] = []  # of each item, in pool order
         self.features: list[_Features] = []
         self.stories: list[str] = []
         self.frequency: Counter[str] = Counter()  # items holding each word key
@@ -380,10 +383,10 @@ class StoryIndex:
         self._tokens: list[tuple[str, ...]] = []
         for item in existing:
             self._add(item, _features(item))
-            self._index(len(self.pool) - 1, item.story or item.id)
+            self._index(len(self.published) - 1, item.story or item.id)
 
     def _add(self, item: StoryItem, features: _Features) -> None:
-        self.pool.append(item)
+        self.published.append(item.published)
         self.features.append(features)
         self.frequency.update(features.keys.keys())
         self._tokens.append(
@@ -398,13 +401,14 @@ class StoryIndex:
         self.stories.append(story)
         for token in self._tokens[index]:
             self.postings[token].append(index)
+        self._tokens[index] = ()  # the postings hold them now: not needed again
 
     def assign(self, new: Sequence[StoryItem]) -> list[str]:
         """The story id of each item of ``new`` (see ``assign_stories``); they join the index."""
-        first = len(self.pool)
+        first = len(self.published)
         for item in new:
             self._add(item, _features(item))
-        total = len(self.pool)
+        total = len(self.published)
         weights = _Weights(self.features, self.frequency)
         # Only an item sharing a word key, a name or a figure can reach the threshold (a
         # shared date alone adds _DATE_BONUS): the postings find those, so a new article is
@@ -422,7 +426,7 @@ class StoryIndex:
         full_scan = self.threshold <= _DATE_BONUS
         assigned: list[str] = []
         for index in range(first, total):
-            item = self.pool[index]
+            item = new[index - first]
             if full_scan:
                 candidates: Iterable[int] = range(index)
             else:
@@ -453,7 +457,7 @@ class StoryIndex:
         for other in sorted(candidates, reverse=True):
             members = kept.setdefault(self.stories[other], [])
             if len(members) < _PER_STORY and _within(
-                item.published, self.pool[other].published, self.window
+                item.published, self.published[other], self.window
             ):
                 members.append(other)
         return sorted(other for members in kept.values() for other in members)
