@@ -16,7 +16,7 @@ import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -280,6 +280,7 @@ class _Weights:
         self.features, self.frequency = features, frequency
         self.total = len(features)
         self.idf: dict[str, float] = {}
+        self.squared: dict[str, float] = {}  # idf ** 2, of every key of an item normed
         self._norms: dict[int, float] = {}
         self._names: dict[int, float] = {}
 
@@ -288,14 +289,17 @@ class _Weights:
         if idf is None:
             idf = math.log((self.total + 1) / (self.frequency[key] + 0.5)) + 0.5
             self.idf[key] = idf
+            self.squared[key] = idf**2
         return idf
 
     def norm(self, index: int) -> float:
+        """The item's norm; from then on ``squared`` holds each of its keys."""
         norm = self._norms.get(index)
         if norm is None:
-            weight = self.weight
-            keys = self.features[index].keys
-            norm = math.sqrt(sum((v * weight(k)) ** 2 for k, v in keys.items()))
+            idf, keys = self.idf, self.features[index].keys
+            for key in keys.keys() - idf.keys():
+                self.weight(key)
+            norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in keys.items()))
             self._norms[index] = norm
         return norm
 
@@ -311,9 +315,9 @@ def _similarity(left: int, right: int, weights: _Weights) -> float:
     if first.preview != second.preview:
         return 0.0
     weight = weights.weight
-    shared = first.keys.keys() & second.keys.keys()
-    dot = sum(first.keys[k] * second.keys[k] * weight(k) ** 2 for k in shared)
-    norm = weights.norm(left) * weights.norm(right)
+    norm = weights.norm(left) * weights.norm(right)  # first: it fills weights.squared
+    squared, left_keys, right_keys = weights.squared, first.keys, second.keys
+    dot = sum(left_keys[k] * right_keys[k] * squared[k] for k in left_keys.keys() & right_keys)
     score = dot / norm if norm else 0.0
     shared_names = first.names & second.names
     if len(shared_names) >= _MIN_SHARED_NAMES:
@@ -376,6 +380,7 @@ class StoryIndex:
         self.published: list[datetime | None] = []  # of each item, in pool order
         self.features: list[_Features] = []
         self.stories: list[str] = []
+        self.members: defaultdict[str, list[int]] = defaultdict(list)  # in pool order
         self.frequency: Counter[str] = Counter()  # items holding each word key
         # every item under each of its tokens (word keys, names, figures); which tokens are
         # too common to look up is decided per call, as the pool grows
@@ -399,6 +404,7 @@ class StoryIndex:
 
     def _index(self, index: int, story: str) -> None:
         self.stories.append(story)
+        self.members[story].append(index)
         for token in self._tokens[index]:
             self.postings[token].append(index)
         self._tokens[index] = ()  # the postings hold them now: not needed again
@@ -427,17 +433,12 @@ class StoryIndex:
         assigned: list[str] = []
         for index in range(first, total):
             item = new[index - first]
-            if full_scan:
-                candidates: Iterable[int] = range(index)
-            else:
-                postings = self.postings
-                found = {
-                    other
-                    for token in self._tokens[index]
-                    if rare(token)
-                    for other in postings.get(token, ())
-                }
-                candidates = sorted(found)
+            candidates: set[int] | None = None  # None: every item in the pool
+            if not full_scan:
+                candidates = set()
+                for token in self._tokens[index]:
+                    if rare(token):
+                        candidates.update(self.postings.get(token, ()))
             best, best_score = item.id, self.threshold
             for other in self._latest_per_story(item, candidates):
                 score = _similarity(index, other, weights)
@@ -447,17 +448,24 @@ class StoryIndex:
             self._index(index, best)
         return assigned
 
-    def _latest_per_story(self, item: StoryItem, candidates: Iterable[int]) -> list[int]:
-        """The candidates within the window of ``item``, at most ``_PER_STORY`` of each story
-        (its latest), in pool order. A story told by a hundred articles is represented by
-        its latest: comparing a new article with all of them costs quadratic time as the
-        story grows (a day of one big story is thousands of comparisons per article) and
-        decides nothing the latest ones do not."""
-        kept: dict[str, list[int]] = {}
-        for other in sorted(candidates, reverse=True):
-            members = kept.setdefault(self.stories[other], [])
-            if len(members) < _PER_STORY and _within(
-                item.published, self.published[other], self.window
-            ):
-                members.append(other)
-        return sorted(other for members in kept.values() for other in members)
+    def _latest_per_story(self, item: StoryItem, candidates: set[int] | None) -> list[int]:
+        """The candidates (``None``: all indexed items) within the window of ``item``, at
+        most ``_PER_STORY`` of each story (its latest), in pool order. A story told by a
+        hundred articles is represented by its latest: comparing a new article with all of
+        them costs quadratic time as the story grows (a day of one big story is thousands of
+        comparisons per article) and decides nothing the latest ones do not. Each story's
+        members are walked from its latest, until it has given its share."""
+        stories = self.stories
+        involved = set(stories) if candidates is None else set(map(stories.__getitem__, candidates))
+        kept: list[int] = []
+        for story in involved:
+            taken = 0
+            for other in reversed(self.members[story]):
+                if candidates is not None and other not in candidates:
+                    continue
+                if _within(item.published, self.published[other], self.window):
+                    kept.append(other)
+                    taken += 1
+                    if taken == _PER_STORY:
+                        break
+        return sorted(kept)
