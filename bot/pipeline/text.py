@@ -88,6 +88,7 @@ class _TextCollector(HTMLParser):
 def _tidy(text: str) -> str:
     """Collapse whitespace within lines (a run of zero-width characters counts as a space),
     strip lines, keep at most one blank line, strip the text."""
+    text = text.strip()  # (markup's first block leaves a break in front of the text)
     if _is_tidy(text):
         return text  # text tidied before (the pipeline tidies once and reads it often)
     kept: list[str] = []
