@@ -6,10 +6,10 @@ processes. ``Workers.run`` sends a pure function of picklable arguments (``parse
 runs on one thread of this process instead.
 
 The trade (bench/poll.py, 500 feeds × 50 items, 2 CPUs): one worker makes a first poll
-~1.4× faster (56 → 40 s) and keeps the event loop free of the classifier, for ~35 MB more
-memory in PSS (214 against 180 MB; the fork server, the resource tracker and the worker each
-hold an interpreter, and summed RSS, which counts their shared pages in each, says 273
-against 190). The default keeps one process, within the 200 MB that issue 3 sets; give a
+~1.35× faster (29.8 → 22.0 s) and keeps the event loop free of the classifier, for ~40 MB
+more memory in PSS (195 against 156 MB; the fork server, the resource tracker and the worker
+each hold an interpreter, and summed RSS, which counts their shared pages in each, says 255
+against 167). The default keeps one process, within the 200 MB that issue 3 sets; give a
 worker where memory allows.
 
 The processes are forked from a fork server (``multiprocessing``'s ``forkserver`` method)
