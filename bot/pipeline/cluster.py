@@ -317,7 +317,9 @@ def _similarity(left: int, right: int, weights: _Weights) -> float:
     weight = weights.weight
     norm = weights.norm(left) * weights.norm(right)  # first: it fills weights.squared
     squared, left_keys, right_keys = weights.squared, first.keys, second.keys
-    dot = sum(left_keys[k] * right_keys[k] * squared[k] for k in left_keys.keys() & right_keys)
+    dot = sum(
+        left_keys[k] * right_keys[k] * squared[k] for k in left_keys.keys() & right_keys.keys()
+    )
     score = dot / norm if norm else 0.0
     shared_names = first.names & second.names
     if len(shared_names) >= _MIN_SHARED_NAMES:

@@ -221,3 +221,29 @@ def test_a_big_story_is_compared_through_its_latest_twenty(
     new = replace(TRADE_AZ, id="new", published=MONDAY + timedelta(hours=2))
     assert cluster.assign_stories(members, [new]) == ["big"]
     assert sorted(compared) == list(range(40, 60))  # the latest twenty, by arrival
+
+
+def test_an_exact_tie_goes_to_the_later_story_whatever_the_hash_seed() -> None:
+    """Two candidates holding the same words in another order score exactly alike, in every
+    process: the later one wins (``>=``). Summing the shared words in an order that follows
+    one candidate's own made the last bit, and so the story, depend on PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.models import StoryItem\n"
+        "from bot.pipeline.cluster import assign_stories\n"
+        "existing = [\n"
+        "    StoryItem(id='A', title='cinema export pipeline harvest bridge grain', story='SA'),\n"
+        "    StoryItem(id='B', title='export harvest grain cinema bridge pipeline', story='SB'),\n"
+        "]\n"
+        "new = [StoryItem(id='N', title='pipeline grain grain grain bridge pipeline harvest')]\n"
+        "print(assign_stories(existing, new)[0])\n"
+    )
+    for seed in range(8):
+        environ = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "SB", f"PYTHONHASHSEED={seed}"
