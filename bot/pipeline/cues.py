@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from bot.pipeline.text import contains_any, found_any
+from bot.pipeline.text import contains_any
 
 __all__ = [
     "MULTILATERAL",
@@ -95,13 +95,12 @@ _SIGNATURE_END = re.compile(
 def strip_datelines(text: str) -> str:
     """Remove a dateline at the start of each line and publisher signatures anywhere."""
     folded = text.casefold()
-    lines_to_check = found_any(
-        (_ANY_DATELINE, f"\n{text}"),
-        (_SIGNATURE_HINT, folded),
-        (_SIGNATURE_END, folded),
-        (_PUBLISHER_HINT, folded),
-    )
-    if not lines_to_check:
+    if not (
+        _ANY_DATELINE.search(f"\n{text}")
+        or _SIGNATURE_HINT.search(folded)
+        or _SIGNATURE_END.search(folded)
+        or _PUBLISHER_HINT.search(folded)
+    ):
         return text  # most text: no line would change, found in four passes over it
     return _datelines_by_line(text)
 

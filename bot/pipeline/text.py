@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 __all__ = [
     "contains_any",
     "fix_homoglyphs",
-    "found_any",
     "html_to_text",
     "remove_boilerplate",
     "split_sentences",
@@ -186,12 +185,6 @@ def _simple_data(data: str, collector: _TextCollector) -> bool:
         return False  # not a plain tag: html.parser's rules for it are its own
     collector.handle_data(html.unescape(data))
     return True
-
-
-def found_any(*searches: tuple[re.Pattern[str], str]) -> bool:
-    """Whether any (pattern, text) pair finds a match: the whole-text checks that let the
-    line-by-line rules skip a text none of their lines would change."""
-    return any(pattern.search(text) for pattern, text in searches)
 
 
 def contains_any(words: tuple[str, ...]) -> re.Pattern[str]:
