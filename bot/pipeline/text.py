@@ -329,7 +329,7 @@ def remove_boilerplate(text: str) -> str:
     result is tidy: whitespace collapsed within lines, lines stripped, at most one blank
     line between paragraphs.
     """
-    text = _tidy(text.replace("\r\n", "\n"))
+    text = _tidy(text)  # ("\r" is whitespace to it: "\r\n" ends a line as "\n" does)
     lined = f"\n{text}"
     folded = lined.casefold().replace("ı", "i")
     if not (_ANY_FOLDED.search(folded) or _ANY_BYLINE.search(lined) or _ANY_MARKER.search(lined)):
@@ -341,8 +341,7 @@ def _boilerplate_by_line(text: str) -> str:
     """``remove_boilerplate`` line by line on tidy text (see ``_tidy``)."""
     kept: list[str] = []
     drop_headline = False
-    for raw in text.split("\n"):
-        line = raw.strip()
+    for line in text.split("\n"):  # tidy: every line is stripped
         if not line:
             kept.append("")
             continue
