@@ -324,8 +324,8 @@ def assess_sentences(title: str, sentences: Sequence[str]) -> Relevance:
     hinted_anywhere = _hinted("\n".join(sentences))
     countries = [country for country, found in hinted_anywhere.items() if found]
     for sentence in sentences:
-        hinted = _hinted(sentence, countries) if countries else hinted_anywhere
-        if countries and any(hinted.values()):
+        hinted = _hinted(sentence, countries) if countries else {}
+        if any(hinted.values()):
             masked_sentence = mask_false_friends(sentence)
             if masked_sentence is not sentence:  # a false friend was blanked: look again
                 sentence = masked_sentence
