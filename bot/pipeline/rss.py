@@ -125,9 +125,7 @@ def _read(root: Any, data: bytes, result: dict[str, Any]) -> dict[str, Any]:
     base = make_safe_absolute_uri(base, base) or base  # feedparser re-joins it at each tag
     feed: dict[str, str] = {}
     entries = []
-    for child in channels[0]:
-        if not _is_element(child):
-            continue
+    for child in _elements(channels[0]):
         name = _name(child)
         if name == "item":
             entries.append(_item(child, base))
@@ -156,9 +154,7 @@ def _item(item: Any, base: str) -> dict[str, Any]:
         raise _Unsupported  # rdf:about, lastmod and href fill fields feedparser's way
     entry: dict[str, Any] = {}
     seen: set[str] = set()
-    for child in item:
-        if not _is_element(child):
-            continue
+    for child in _elements(item):
         name = _name(child)
         key = _ITEM_FIELDS.get(name)
         if key is None:
