@@ -28,6 +28,10 @@ The figures are checked to be real: the server's count of answers must be one 20
 for a first poll and one 304 per feed for a second; azby's database must then hold feeds ×
 items articles and reader's feeds × items entries (counted with sqlite3, outside the timing).
 
+``--what-if`` adds a first and a second poll of ``_azby_unclassified.py`` each round: azby's
+poll with its classifying swapped for a copy of each item, which is reader's work. It is
+reported apart, with no target.
+
 Targets (issue 3), from medians over ``--repeat`` rounds: azby's first-poll throughput at least
 2× reader's; azby's 304 poll at least 5× cheaper (wall time) than its first; azby's peak RSS
 (the largest of all its runs) under 200 MB. ``--strict`` exits 1 when a target is missed.
@@ -58,6 +62,8 @@ from _feeds import LANGUAGES, feed_xml
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 PHASES = ("startup", "first", "second")
+# the what-if of ``--what-if`` (``_azby_unclassified.py``): azby's poll without classifying
+WHAT_IF = "ingest"
 PHASE_LABELS = {
     "startup": "startup, no feeds",
     "first": "first poll (200)",
@@ -243,26 +249,28 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def azby_round(setup: Setup, number: int) -> list[Run]:
-    """azby's startup, first poll and second poll (each a fresh ``azby poll --once``)."""
+def azby_round(setup: Setup, number: int, tool: str = "azby") -> list[Run]:
+    """azby's startup, first poll and second poll (each a fresh ``azby poll --once``); for
+    ``tool`` ``WHAT_IF``, the first and second poll of ``_azby_unclassified.py`` instead."""
     runs = []
-    command = [sys.executable, "-m", "bot", "poll", "--once"]
+    if tool == WHAT_IF:
+        command = [sys.executable, str(BENCH / "_azby_unclassified.py")]
+        phases = [("first", "feeds.yaml"), ("second", "feeds.yaml")]
+    else:
+        command = [sys.executable, "-m", "bot", "poll", "--once"]
+        phases = [("startup", "empty.yaml"), ("first", "feeds.yaml"), ("second", "feeds.yaml")]
     env = child_env()
-    for phase, feeds_file in (
-        ("startup", "empty.yaml"),
-        ("first", "feeds.yaml"),
-        ("second", "feeds.yaml"),
-    ):
-        db = setup.work / f"azby-{number}-{'startup' if phase == 'startup' else 'polls'}.db"
+    for phase, feeds_file in phases:
+        db = setup.work / f"{tool}-{number}-{'startup' if phase == 'startup' else 'polls'}.db"
         env["AZBY_DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
         env["AZBY_FEEDS_FILE"] = str(setup.work / feeds_file)
         server_answers(setup)
-        log = setup.work / f"azby-{number}-{phase}.log"
-        runs.append(measure("azby", phase, command, env, log))
+        log = setup.work / f"{tool}-{number}-{phase}.log"
+        runs.append(measure(tool, phase, command, env, log))
         if phase == "startup":
             continue
-        expect_answers(setup, f"azby {phase} poll", "200" if phase == "first" else "304")
-        expect_rows(db, "articles", setup.expected, f"azby after its {phase} poll")
+        expect_answers(setup, f"{tool} {phase} poll", "200" if phase == "first" else "304")
+        expect_rows(db, "articles", setup.expected, f"{tool} after its {phase} poll")
     return runs
 
 
@@ -359,8 +367,11 @@ def report(runs: list[Run], setup: Setup) -> bool:
     )
     print(header)
     print("-" * len(header))
-    for tool in ("azby", "reader"):
-        for phase in PHASES:
+    tools = (
+        ("azby", "reader", WHAT_IF) if any(r.tool == WHAT_IF for r in runs) else ("azby", "reader")
+    )
+    for tool in tools:
+        for phase in (p for p in PHASES if any(r.phase == p for r in runs if r.tool == tool)):
             wall = median_of(runs, tool, phase, "wall")
             rate = f"{setup.expected / wall:,.0f}" if phase != "startup" else "—"
             cpu = median_of(runs, tool, phase, "cpu")
@@ -403,6 +414,16 @@ def report(runs: list[Run], setup: Setup) -> bool:
     print("for context (no target):")
     for name, value in context:
         print(f"  {name + ':':<40}{value}")
+    if WHAT_IF in tools:
+        unclassified = med("reader", "first") / med(WHAT_IF, "first")
+        print()
+        print(
+            f"what-if, no target ({WHAT_IF} = azby's poll with classify_entries swapped for a\n"
+            "copy: no language, relevance, topics, summary or story grouping; what reader does):"
+        )
+        print(f"  {'its first-poll items/s ÷ reader' + chr(39) + 's:':<40}{unclassified:.2f}×")
+        share = 1 - med(WHAT_IF, "first") / med("azby", "first")
+        print(f"  {'share of azby' + chr(39) + 's first poll left out:':<40}{share:.0%}")
     return all(ok for *_, ok in targets)
 
 
@@ -425,6 +446,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=30, help="azby's poll timeout, s (30)")
     parser.add_argument(
         "--latency", type=float, default=0.0, help="server delay per answer, s (0: CPU-bound)"
+    )
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also time azby's poll with classifying swapped out (_azby_unclassified.py), "
+        "apart from the targets",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -454,6 +481,8 @@ def run(args: argparse.Namespace, work: Path) -> bool:
             print(f"round {number} of {args.repeat}", flush=True)
             runs += azby_round(setup, number)
             runs += reader_round(setup, number)
+            if args.what_if:
+                runs += azby_round(setup, number, WHAT_IF)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,0 +1,52 @@
+"""The benchmark's what-if (bench/_azby_unclassified.py) stands in for ``classify_entries``:
+it must keep its signature and the articles' identity, or ``scripts/bench --what-if`` would
+time something else than azby's poll without classifying."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+from bot.models import Entry, Topic
+from bot.pipeline.articles import classify_entries
+
+WHAT_IF = Path(__file__).resolve().parents[2] / "bench" / "_azby_unclassified.py"
+
+
+def _what_if() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("azby_unclassified", WHAT_IF)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_same_signature_as_classify_entries() -> None:
+    assert inspect.signature(_what_if().unclassified) == inspect.signature(classify_entries)
+
+
+def test_same_articles_but_for_the_classification(default_topics: tuple[Topic, ...]) -> None:
+    at = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    entries = [
+        Entry(
+            url="https://example.az/a",
+            title="Azerbaijan and Belarus sign a trade roadmap",
+            text="Baku and Minsk agreed on a roadmap for trade and industry.",
+            published=datetime(2026, 11, 23, tzinfo=UTC),
+            guid="a-1",
+        ),
+        Entry(url="https://example.by/b", title="Weather", text="Rain in Minsk.", language="ru"),
+    ]
+    full_texts = {"https://example.by/b": "Rain in Minsk all week, says the weather service."}
+    arguments = dict(topics=default_topics, feed_language="en", threshold=0.5, at=at)
+    real = classify_entries(entries, full_texts, **arguments)
+    copied = _what_if().unclassified(entries, full_texts, **arguments)
+    identity = ("url", "title", "text", "teaser", "published", "fetched", "guid", "content_hash")
+    assert [[getattr(a, f) for f in identity] for a in copied] == [
+        [getattr(a, f) for f in identity] for a in real
+    ]
+    assert [a.language for a in copied] == ["en", "ru"]  # the item's, else the feed's
+    assert not any(a.relevant or a.topics or a.summary for a in copied)
