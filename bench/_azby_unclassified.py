@@ -18,7 +18,7 @@ from datetime import datetime
 
 import bot.poll
 from bot.cli import main
-from bot.models import Entry, NewArticle, Topic
+from bot.models import Entry, NewArticle
 from bot.pipeline.articles import content_hash
 
 
@@ -26,12 +26,11 @@ def unclassified(
     entries: Sequence[Entry],
     full_texts: Mapping[str, str],
     *,
-    topics: Sequence[Topic],
     feed_language: str | None,
-    threshold: float,
     at: datetime,
+    **_classifying: object,  # topics, threshold
 ) -> list[NewArticle]:
-    """``classify_entries``' signature and articles, with no classifying done."""
+    """``classify_entries``' arguments and articles, with no classifying done."""
     return [
         NewArticle(
             url=entry.url,
