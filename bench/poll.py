@@ -28,9 +28,9 @@ The figures are checked to be real: the server's count of answers must be one 20
 for a first poll and one 304 per feed for a second; azby's database must then hold feeds ×
 items articles and reader's feeds × items entries (counted with sqlite3, outside the timing).
 
-``--what-if`` adds a first and a second poll of ``_azby_unclassified.py`` each round: azby's
-poll with its classifying swapped for a copy of each item, which is reader's work. It is
-reported apart, with no target.
+``--what-if`` adds the same three runs of ``_azby_unclassified.py`` each round: azby's poll
+with ``classify`` swapped for a stand-in, which is reader's work. It is reported apart, with
+no target.
 
 Targets (issue 3), from medians over ``--repeat`` rounds: azby's first-poll throughput at least
 2× reader's; azby's 304 poll at least 5× cheaper (wall time) than its first; azby's peak RSS
@@ -64,6 +64,10 @@ REPO = BENCH.parent
 PHASES = ("startup", "first", "second")
 # the what-if of ``--what-if`` (``_azby_unclassified.py``): azby's poll without classifying
 WHAT_IF = "ingest"
+AZBY_COMMANDS = {
+    "azby": [sys.executable, "-m", "bot", "poll", "--once"],
+    WHAT_IF: [sys.executable, str(BENCH / "_azby_unclassified.py")],
+}
 PHASE_LABELS = {
     "startup": "startup, no feeds",
     "first": "first poll (200)",
@@ -250,23 +254,21 @@ def child_env() -> dict[str, str]:
 
 
 def azby_round(setup: Setup, number: int, tool: str = "azby") -> list[Run]:
-    """azby's startup, first poll and second poll (each a fresh ``azby poll --once``); for
-    ``tool`` ``WHAT_IF``, the first and second poll of ``_azby_unclassified.py`` instead."""
+    """azby's startup, first poll and second poll (each a fresh process running
+    ``AZBY_COMMANDS[tool]``)."""
     runs = []
-    if tool == WHAT_IF:
-        command = [sys.executable, str(BENCH / "_azby_unclassified.py")]
-        phases = [("first", "feeds.yaml"), ("second", "feeds.yaml")]
-    else:
-        command = [sys.executable, "-m", "bot", "poll", "--once"]
-        phases = [("startup", "empty.yaml"), ("first", "feeds.yaml"), ("second", "feeds.yaml")]
     env = child_env()
-    for phase, feeds_file in phases:
+    for phase, feeds_file in (
+        ("startup", "empty.yaml"),
+        ("first", "feeds.yaml"),
+        ("second", "feeds.yaml"),
+    ):
         db = setup.work / f"{tool}-{number}-{'startup' if phase == 'startup' else 'polls'}.db"
         env["AZBY_DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
         env["AZBY_FEEDS_FILE"] = str(setup.work / feeds_file)
         server_answers(setup)
         log = setup.work / f"{tool}-{number}-{phase}.log"
-        runs.append(measure(tool, phase, command, env, log))
+        runs.append(measure(tool, phase, AZBY_COMMANDS[tool], env, log))
         if phase == "startup":
             continue
         expect_answers(setup, f"{tool} {phase} poll", "200" if phase == "first" else "304")
@@ -367,11 +369,9 @@ def report(runs: list[Run], setup: Setup) -> bool:
     )
     print(header)
     print("-" * len(header))
-    tools = (
-        ("azby", "reader", WHAT_IF) if any(r.tool == WHAT_IF for r in runs) else ("azby", "reader")
-    )
+    tools = list(dict.fromkeys(r.tool for r in runs))  # azby, reader, then the what-if
     for tool in tools:
-        for phase in (p for p in PHASES if any(r.phase == p for r in runs if r.tool == tool)):
+        for phase in PHASES:
             wall = median_of(runs, tool, phase, "wall")
             rate = f"{setup.expected / wall:,.0f}" if phase != "startup" else "—"
             cpu = median_of(runs, tool, phase, "cpu")
@@ -410,21 +410,29 @@ def report(runs: list[Run], setup: Setup) -> bool:
         ("azby wall time beyond startup", f"first {first_net:.2f} s, 304 {second_net:.2f} s"),
         ("reader first ÷ 304 update, wall time", f"{reader_ratio:.2f}×"),
     ]
-    print()
-    print("for context (no target):")
-    for name, value in context:
-        print(f"  {name + ':':<40}{value}")
+    _figures("for context (no target):", context)
     if WHAT_IF in tools:
-        unclassified = med("reader", "first") / med(WHAT_IF, "first")
-        print()
-        print(
-            f"what-if, no target ({WHAT_IF} = azby's poll with classify_entries swapped for a\n"
-            "copy: no language, relevance, topics, summary or story grouping; what reader does):"
-        )
-        print(f"  {'its first-poll items/s ÷ reader' + chr(39) + 's:':<40}{unclassified:.2f}×")
         share = 1 - med(WHAT_IF, "first") / med("azby", "first")
-        print(f"  {'share of azby' + chr(39) + 's first poll left out:':<40}{share:.0%}")
+        what_if = [
+            (
+                "its first-poll items/s ÷ reader's",
+                f"{med('reader', 'first') / med(WHAT_IF, 'first'):.2f}×",
+            ),
+            ("share of azby's first poll left out", f"{share:.0%}"),
+        ]
+        title = (
+            f"what-if, no target ({WHAT_IF} = azby's poll with classify swapped for a stand-in:\n"
+            "no language, relevance, topics, summary or story grouping; what reader does):"
+        )
+        _figures(title, what_if)
     return all(ok for *_, ok in targets)
+
+
+def _figures(title: str, rows: list[tuple[str, str]]) -> None:
+    print()
+    print(title)
+    for name, value in rows:
+        print(f"  {name + ':':<40}{value}")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -458,6 +466,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.workers < 0:
         parser.error("--workers must be 0 or more")
+    if args.what_if and args.workers:
+        # a worker process classifies with the real classify: the stand-in stays in the parent
+        parser.error("--what-if needs --workers 0")
     if min(args.feeds, args.items, args.repeat, args.concurrency) < 1:
         parser.error("--feeds, --items, --repeat and --concurrency must be at least 1")
     return args
