@@ -194,7 +194,7 @@ _HINT = {country: contains_any(hints) for country, hints in _HINTS.items()}
 _COUNTERPART_HINTS = ("counterpart", "həmkar", "коллег")
 
 
-def _hinted(sentence: str, countries: Sequence[str] = ("az", "by")) -> dict[str, bool]:
+def _hinted(sentence: str, countries: Sequence[str] = tuple(_HINT)) -> dict[str, bool]:
     """Which countries ``sentence`` holds a hint of (only ``countries`` are looked for)."""
     folded = sentence.casefold()
     return {
